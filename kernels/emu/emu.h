@@ -1,0 +1,63 @@
+// Host emulation of CUDA kernel launches, in the spirit of nvcc's old -deviceemu: a kernel's own
+// source, compiled by g++ with this header force-included (-include kernels/emu/emu.h -DBMC_EMU),
+// runs on the CPU. Each block's threads are cooperative fibers on one OS thread, so
+// __syncthreads() is a real barrier among the block's threads and __shared__ (static thread_local)
+// is shared by exactly one block at a time. Blocks run one after another in blockIdx order.
+//
+// Supported: threadIdx/blockIdx/blockDim/gridDim, __syncthreads, static __shared__ arrays, and the
+// warp and atomic wrappers of kernels/device_compat.cuh. Not supported: dynamic shared memory,
+// cooperative groups, divergent warp shuffles (every thread of the block must reach a shuffle).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace bmc::emu {
+
+struct uint3 {
+  unsigned x = 0, y = 0, z = 0;
+};
+
+struct dim3 {
+  unsigned x = 1, y = 1, z = 1;
+  constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+// Runs body once per thread of every block of the grid. Throws bmc::Error on an invalid
+// configuration, as a real launch would fail.
+void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
+
+// Barrier among the threads of the running block (__syncthreads).
+void sync_block();
+
+// Warp shuffles: each thread publishes its value, then reads a lane of its own warp.
+uint32_t shuffle_down_bits(uint32_t bits, int delta);
+uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask);
+uint32_t shuffle_index_bits(uint32_t bits, int src_lane);
+
+// Counters that let tests check the emulator did what it claims.
+struct Stats {
+  uint64_t blocks = 0;
+  uint64_t threads = 0;
+  uint64_t barriers = 0;
+};
+Stats stats();
+
+}  // namespace bmc::emu
+
+using bmc::emu::dim3;
+using bmc::emu::uint3;
+
+extern thread_local uint3 threadIdx;
+extern thread_local uint3 blockIdx;
+extern thread_local dim3 blockDim;
+extern thread_local dim3 gridDim;
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static thread_local
+#define __launch_bounds__(...)
+
+inline void __syncthreads() { bmc::emu::sync_block(); }

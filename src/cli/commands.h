@@ -1,0 +1,12 @@
+// The bmc subcommands. Each takes the arguments after its name and returns the exit code;
+// UsageError and bmc::Error are turned into one-line messages by main.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bmc::cli {
+
+int run_info(const std::vector<std::string>& args);
+
+}  // namespace bmc::cli

@@ -1,0 +1,65 @@
+// bmc: the command-line entry point. Dispatches to one file per command; turns usage errors and
+// bmc::Error into one line on stderr with exit code 2 (bad input) or 1 (failure while running).
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/version.h"
+
+namespace {
+
+using Command = int (*)(const std::vector<std::string>&);
+
+struct CommandEntry {
+  Command run;
+  const char* summary;
+};
+
+const std::map<std::string, CommandEntry>& commands() {
+  static const std::map<std::string, CommandEntry> table = {
+      {"info", {bmc::cli::run_info, "devices, CUDA/cuDNN/cuBLAS versions, CPU threads, BLAS"}},
+  };
+  return table;
+}
+
+void print_help() {
+  std::printf("bmc %s: bare-metal compression (training and model compression on cuDNN/cuBLAS and CPU)\n\n",
+              bmc::kVersion);
+  std::printf("usage: bmc <command> [flags]     bmc <command> --help for its flags\n\ncommands:\n");
+  for (const auto& [name, entry] : commands()) std::printf("  %-10s %s\n", name.c_str(), entry.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::printf("bmc %s\n", bmc::kVersion);
+    return 0;
+  }
+  const auto it = commands().find(argv[1]);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "bmc: unknown command '%s' (see bmc --help)\n", argv[1]);
+    return 2;
+  }
+  try {
+    return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
+  } catch (const bmc::cli::UsageError& e) {
+    std::fprintf(stderr, "%s\n", e.message.c_str());
+    return 2;
+  } catch (const bmc::Error& e) {
+    std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.message().c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,66 @@
+// Per-device caching memory pool. Blocks are reused by size so a training step never calls the
+// device allocator once shapes are stable; live and peak bytes are tracked per device so a test
+// can assert that memory does not grow across steps. On the CPU, optional guard bands (a canary
+// after each block, checked on release) catch out-of-bounds writes in tests.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/device.h"
+
+namespace bmc {
+
+// The device's raw allocator behind the cache (malloc or cudaMalloc).
+class RawAllocator {
+ public:
+  virtual ~RawAllocator() = default;
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void release(void* ptr) noexcept = 0;
+};
+
+struct PoolStats {
+  size_t live_bytes = 0;    // handed out and not yet returned
+  size_t peak_bytes = 0;    // maximum of live_bytes since the last reset_peak()
+  size_t cached_bytes = 0;  // held by the cache, ready for reuse
+  size_t raw_allocations = 0;  // calls into the raw allocator (cache misses)
+};
+
+class MemoryPool {
+ public:
+  explicit MemoryPool(std::unique_ptr<RawAllocator> raw, bool cpu);
+  ~MemoryPool();
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+
+  static MemoryPool& get(Device device);
+
+  void* allocate(size_t bytes);
+  void release(void* ptr);
+
+  PoolStats stats() const;
+  void reset_peak();
+  // Returns every cached block to the raw allocator.
+  void empty_cache();
+
+  // Guard bands (CPU pools only): a canary after every block, verified on release.
+  static void set_guards(bool enabled);
+
+ private:
+  struct Live {
+    size_t requested;
+    size_t capacity;
+  };
+
+  std::unique_ptr<RawAllocator> raw_;
+  bool cpu_;
+  mutable std::mutex mutex_;
+  std::multimap<size_t, void*> cache_;      // capacity -> block
+  std::unordered_map<void*, Live> live_;
+  PoolStats stats_;
+};
+
+}  // namespace bmc

@@ -1,0 +1,112 @@
+#include "io/safetensors.h"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.h"
+
+namespace bmc::io {
+namespace {
+
+constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+
+const char* safetensors_dtype(DType t) {
+  switch (t) {
+    case DType::F32: return "F32";
+    case DType::I8: return "I8";
+    case DType::U8: return "U8";
+    case DType::I32: return "I32";
+    case DType::I64: return "I64";
+  }
+  return "?";
+}
+
+DType parse_dtype(const std::string& s, const std::string& path, const std::string& name) {
+  if (s == "F32") return DType::F32;
+  if (s == "I8") return DType::I8;
+  if (s == "U8") return DType::U8;
+  if (s == "I32") return DType::I32;
+  if (s == "I64") return DType::I64;
+  BMC_FAIL(path, ": tensor '", name, "' has dtype ", s, ", which bmc does not read (F32, I8, U8, I32, I64)");
+}
+
+}  // namespace
+
+const Tensor& SafeTensors::at(const std::string& name) const {
+  auto it = tensors.find(name);
+  BMC_CHECK(it != tensors.end(), "safetensors: no tensor named '", name, "'");
+  return it->second;
+}
+
+SafeTensors load_safetensors(const std::string& path) {
+  const std::string bytes = read_file(path);
+  BMC_CHECK(bytes.size() >= 8, path, ": not a safetensors file (", bytes.size(), " bytes, need at least 8)");
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, bytes.data(), 8);
+  BMC_CHECK(header_len <= kMaxHeaderBytes && 8 + header_len <= bytes.size(), path,
+            ": header length ", header_len, " does not fit a ", bytes.size(), "-byte file");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.substr(8, header_len));
+  } catch (const nlohmann::json::exception& e) {
+    BMC_FAIL(path, ": header is not valid JSON (", e.what(), ")");
+  }
+  BMC_CHECK(header.is_object(), path, ": header is not a JSON object");
+  const uint64_t data_start = 8 + header_len;
+  const uint64_t data_len = bytes.size() - data_start;
+  SafeTensors out;
+  for (auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      for (auto& [k, v] : entry.items())
+        out.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      continue;
+    }
+    BMC_CHECK(entry.contains("dtype") && entry.contains("shape") && entry.contains("data_offsets"),
+              path, ": tensor '", name, "' lacks dtype, shape or data_offsets");
+    const DType dtype = parse_dtype(entry["dtype"].get<std::string>(), path, name);
+    const Shape shape(entry["shape"].get<std::vector<int64_t>>());
+    const auto offsets = entry["data_offsets"].get<std::vector<uint64_t>>();
+    BMC_CHECK(offsets.size() == 2 && offsets[0] <= offsets[1] && offsets[1] <= data_len, path,
+              ": tensor '", name, "' has data_offsets outside the ", data_len, "-byte data section");
+    const uint64_t expected = static_cast<uint64_t>(shape.numel()) * dtype_size(dtype);
+    BMC_CHECK(offsets[1] - offsets[0] == expected, path, ": tensor '", name, "' of shape ",
+              shape.str(), " needs ", expected, " bytes, the file gives ", offsets[1] - offsets[0]);
+    Tensor t(shape, dtype);
+    if (expected) std::memcpy(t.raw(), bytes.data() + data_start + offsets[0], expected);
+    out.tensors.emplace(name, std::move(t));
+  }
+  return out;
+}
+
+void save_safetensors(const std::string& path,
+                      const std::vector<std::pair<std::string, const Tensor*>>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const auto& [name, t] : tensors) {
+    BMC_CHECK(t && t->defined(), "save_safetensors: tensor '", name, "' is undefined");
+    BMC_CHECK(!header.contains(name), "save_safetensors: duplicate tensor name '", name, "'");
+    header[name] = {{"dtype", safetensors_dtype(t->dtype())},
+                    {"shape", t->shape().to_vector()},
+                    {"data_offsets", {offset, offset + t->nbytes()}}};
+    offset += t->nbytes();
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // align the data section to 8 bytes
+  const uint64_t header_len = text.size();
+  AtomicFileWriter writer(path);
+  writer.write(&header_len, 8);
+  writer.write(text);
+  for (const auto& [name, t] : tensors) {
+    if (t->device().is_cpu()) {
+      writer.write(t->raw(), t->nbytes());
+    } else {
+      const Tensor host = t->to(Device::cpu());
+      writer.write(host.raw(), host.nbytes());
+    }
+  }
+  writer.commit();
+}
+
+}  // namespace bmc::io
