@@ -1,0 +1,23 @@
+// 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d), dilation 1, groups 1.
+#pragma once
+
+#include "core/tensor.h"
+
+namespace bmc::ops {
+
+struct Conv2dParams {
+  int stride_h = 1, stride_w = 1;
+  int pad_h = 0, pad_w = 0;
+};
+
+// (N, K, P, Q) with P = (H + 2*pad_h - R) / stride_h + 1, Q likewise; throws if not positive.
+Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p);
+
+// y: (N, K, P, Q)  x: (N, C, H, W)  w: (K, C, R, S)  b: (K) or undefined. f32, one device.
+void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
+// dx: (N, C, H, W) overwritten (skipped if undefined); dw: (K, C, R, S) and db: (K) accumulated
+// (db skipped if undefined). dy: (N, K, P, Q).
+void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
+                     const Tensor& w, const Conv2dParams& p);
+
+}  // namespace bmc::ops
