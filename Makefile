@@ -69,6 +69,9 @@ $(DEPS_OK): scripts/install-deps.sh
 	@./scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 
+# Tests find fixtures and real data relative to the source tree.
+$(TEST_OBJ): CPPFLAGS += -DBMC_SOURCE_DIR='"$(CURDIR)"'
+
 # ---- compile -----------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_OK)
 	@mkdir -p $(@D)
