@@ -11,7 +11,8 @@
 // A zero range (all values 0) gives scale 1 (Distiller's rule: saturation replaced by n).
 // Distiller computes `n / saturation` on tensors, which PyTorch evaluates as
 // reciprocal(saturation) * n; the cores do the same so scales match bit for bit.
-// NaN inputs map to qmin (fmaxf discards NaN).
+// NaN propagates (the clamp is written with comparisons, as torch.clamp behaves; this also lets
+// g++ vectorise the loop, which fminf/fmaxf with their NaN rules prevent).
 #pragma once
 
 #include <cmath>
@@ -62,7 +63,9 @@ BMC_HD QuantParams asymmetric_params(int bits, float min_val, float max_val, boo
 // The unclamped code (used by the straight-through gradient to tell inside from outside).
 BMC_HD float quant_code_unclamped(float x, const QuantParams& p) { return rintf(add_rn(mul_rn(p.scale, x), -p.zero_point)); }
 
-BMC_HD float quantize(float x, const QuantParams& p) { return fminf(fmaxf(quant_code_unclamped(x, p), p.qmin), p.qmax); }
+BMC_HD float clamp_code(float q, float lo, float hi) { return q < lo ? lo : (q > hi ? hi : q); }
+
+BMC_HD float quantize(float x, const QuantParams& p) { return clamp_code(quant_code_unclamped(x, p), p.qmin, p.qmax); }
 
 BMC_HD float dequantize(float q, const QuantParams& p) { return add_rn(q, p.zero_point) / p.scale; }
 

@@ -69,6 +69,7 @@ TEST(FakeQuantCore, KnownValuesRoundingAndClamping) {
   EXPECT_EQ(quantize(1.5f / 127.0f, s), 2.0f);
   EXPECT_EQ(quantize(5.0f, s), 127.0f) << "clamped";
   EXPECT_EQ(quantize(-5.0f, s), -128.0f) << "clamped to the signed range";
+  EXPECT_TRUE(std::isnan(fake_quant(std::nanf(""), s))) << "NaN propagates, as torch.clamp";
   const QuantParams u = asymmetric_params(8, -0.5f, 1.5f, false);  // scale 255/2, zp round(-63.75) = -64
   EXPECT_FLOAT_EQ(u.scale, 127.5f);
   EXPECT_EQ(u.zero_point, -64.0f);
