@@ -11,6 +11,7 @@
 
 #include "datasets/image.h"
 #include "datasets/image_folder.h"
+#include "datasets/image_stream_loader.h"
 #include "tests/datasets/data_files.h"
 #include "tests/support/warnings.h"
 
@@ -183,6 +184,54 @@ TEST_F(ImageFolderFiles, DecodedCacheReloadsAndIsInvalidatedBySourceChanges) {
   const data::Dataset rebuilt = data::load_image_folder(dir_.path(), o, &stats);
   EXPECT_FALSE(stats.from_cache);
   EXPECT_EQ(rebuilt.size(), 6);
+}
+
+TEST_F(ImageFolderFiles, StreamLoaderIsTheSameForAnyWorkerCountAndResumes) {
+  for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
+  const data::ImageList list = data::list_image_folder(dir_.path(), {});
+  data::StreamOptions o;
+  o.batch_size = 4;
+  o.crop_size = 5;
+  o.seed = 8;
+  o.queue_depth = 2;
+  std::vector<std::vector<float>> reference;
+  Tensor x, y;
+  {
+    o.workers = 1;
+    data::ImageStreamLoader one(list, o);
+    EXPECT_EQ(one.steps_per_epoch(), 3);
+    for (int step = 0; step < 7; ++step) {
+      one.next(x, y);
+      reference.push_back(x.to_vector<float>());
+    }
+    EXPECT_EQ(x.shape(), Shape({4, 3, 5, 5}));
+  }
+  o.workers = 3;
+  data::ImageStreamLoader three(list, o, /*start_step=*/2);
+  for (int step = 2; step < 7; ++step) {
+    three.next(x, y);
+    EXPECT_EQ(x.to_vector<float>(), reference[step]) << "step " << step;
+  }
+  three.batch_at(4, x, y);
+  EXPECT_EQ(x.to_vector<float>(), reference[4]);
+  EXPECT_NE(reference[0], reference[3]);  // epoch 1 reshuffles and re-draws
+  o.train = false;
+  o.resize_size = 6;
+  data::ImageStreamLoader eval(list, o);
+  eval.next(x, y);
+  EXPECT_EQ(x.shape(), Shape({4, 3, 5, 5}));
+}
+
+TEST_F(ImageFolderFiles, StreamLoaderReportsABadImage) {
+  test::write_bytes(dir_ / "train/a/zz.png", {1, 2, 3});
+  const data::ImageList list = data::list_image_folder(dir_.path(), {});
+  data::StreamOptions o;
+  o.batch_size = 6;
+  o.crop_size = 4;
+  o.workers = 2;
+  data::ImageStreamLoader loader(list, o);
+  Tensor x, y;
+  expect_error_containing([&] { loader.next(x, y); }, {"zz.png", "--skip-bad-images"});
 }
 
 TEST(ImageTransforms, ResizeCropAndFlipGeometry) {
