@@ -24,21 +24,47 @@ namespace {
 constexpr uint32_t kResizedCropStream = 0x52524331u;  // "RRC1"
 constexpr int kMaxImageSide = 1 << 15;
 
-// Adobe CMYK/YCCK JPEGs carry an APP14 "Adobe" segment with 4 components; stb would decode them
-// to wrong colours, so look for 4-component frames before decoding.
-bool jpeg_has_four_components(const Bytes& b) {
-  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;
-  size_t i = 2;
-  while (i + 4 <= b.size()) {
-    if (b[i] != 0xFF) return false;
-    const uint8_t marker = b[i + 1];
-    const size_t len = (size_t(b[i + 2]) << 8) | b[i + 3];
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) return i + 9 < b.size() && b[i + 9] == 4;
-    if (marker == 0xDA || len < 2) return false;
-    i += 2 + len;
+// Checks a JPEG's marker segments before stb sees them. Adobe CMYK/YCCK JPEGs (4-component
+// frames) would decode to wrong colours; Huffman tables declaring more than 256 codes make this
+// stb_image version write past its table (found by fuzz/fuzz_image.cpp). Markers are found the way
+// stb finds them (fill bytes and stray bytes skipped; entropy-coded data scanned byte by byte,
+// where 0xFF is always followed by 0x00 or a restart marker), including tables between the scans
+// of progressive files. Returns "" or the reason for refusing.
+std::string jpeg_precheck(const Bytes& b) {
+  size_t i = 0;
+  auto next_marker = [&](bool skip_stray) -> int {
+    while (i < b.size()) {
+      if (b[i] != 0xFF) {
+        if (!skip_stray) return -1;
+        ++i;
+        continue;
+      }
+      while (i < b.size() && b[i] == 0xFF) ++i;
+      return i < b.size() ? b[i++] : -1;
+    }
+    return -1;
+  };
+  if (next_marker(false) != 0xD8) return "";  // not a JPEG
+  for (;;) {
+    const int m = next_marker(true);
+    if (m < 0 || m == 0xD9) return "";
+    if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) continue;  // stuffed byte, TEM, RSTn, SOI
+    if (i + 2 > b.size()) return "";
+    const size_t len = (size_t(b[i]) << 8) | b[i + 1];
+    const bool sof = m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
+    if (sof && i + 7 < b.size() && b[i + 7] == 4)
+      return "CMYK/YCCK JPEG is not supported; convert it to RGB (e.g. `convert in.jpg -colorspace sRGB out.jpg`)";
+    if (m == 0xC4) {
+      // stb reads whole tables while any of the segment's length remains, even past its end.
+      for (size_t t = i + 2; t < i + len && t < b.size();) {
+        size_t codes = 0;
+        for (size_t k = 1; k <= 16 && t + k < b.size(); ++k) codes += b[t + k];
+        if (codes > 256) return "corrupt JPEG (a Huffman table declares " + std::to_string(codes) + " codes, at most 256)";
+        t += 17 + codes;
+      }
+    }
+    i += len >= 2 ? len : 2;
   }
-  return false;
 }
 
 }  // namespace
@@ -46,8 +72,8 @@ bool jpeg_has_four_components(const Bytes& b) {
 Image decode_image_rgb(const Bytes& bytes, const std::string& what) {
   BMC_CHECK(!bytes.empty(), what, ": empty file, not an image");
   BMC_CHECK(bytes.size() < (size_t(1) << 31), what, ": file too large to decode (", bytes.size(), " bytes)");
-  BMC_CHECK(!jpeg_has_four_components(bytes), what,
-            ": CMYK/YCCK JPEG is not supported; convert it to RGB (e.g. `convert in.jpg -colorspace sRGB out.jpg`)");
+  const std::string jpeg_problem = jpeg_precheck(bytes);
+  BMC_CHECK(jpeg_problem.empty(), what, ": ", jpeg_problem);
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, comp = 0;
   BMC_CHECK(stbi_info_from_memory(bytes.data(), len, &w, &h, &comp), what,
