@@ -141,9 +141,11 @@ TEST_F(ImageFolderFiles, CmykJpegIsRefusedClearly) {
 TEST(ImageDecode, OversizedHuffmanTableIsRefusedBeforeStbSeesIt) {
   // Regression for a fuzz finding: a DHT table declaring 16 x 32 = 512 codes made stb_image write
   // past its 257-entry size table. Fill bytes before SOI are skipped, as stb does.
-  std::vector<uint8_t> jpeg = {0xFF, 0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};
-  jpeg.insert(jpeg.end(), 16, 0x20);
-  jpeg.insert(jpeg.end(), {0xFF, 0xD9});
+  std::vector<uint8_t> jpeg(26, 0x20);
+  const uint8_t head[] = {0xFF, 0xFF, 0xD8, 0xFF, 0xC4, 0x00, 0x13, 0x00};
+  std::copy(std::begin(head), std::end(head), jpeg.begin());
+  jpeg[24] = 0xFF;
+  jpeg[25] = 0xD9;
   expect_error_containing([&] { data::decode_image_rgb(jpeg, "huff.jpg"); }, {"huff.jpg", "Huffman table declares 512"});
 }
 
