@@ -8,5 +8,6 @@
 namespace bmc::cli {
 
 int run_info(const std::vector<std::string>& args);
+int run_data(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

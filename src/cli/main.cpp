@@ -22,6 +22,7 @@ struct CommandEntry {
 
 const std::map<std::string, CommandEntry>& commands() {
   static const std::map<std::string, CommandEntry> table = {
+      {"data", {bmc::cli::run_data, "fetch a dataset (mnist, cifar10, cifar100) or describe a dataset folder"}},
       {"info", {bmc::cli::run_info, "devices, CUDA/cuDNN/cuBLAS versions, CPU threads, BLAS"}},
   };
   return table;

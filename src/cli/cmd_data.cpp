@@ -1,0 +1,117 @@
+// `bmc data fetch <name> [--dest DIR]` runs datasets/fetch; `bmc data info <dir>` says what a
+// folder holds: the format, per-split counts, classes and image size.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "datasets/cifar.h"
+#include "datasets/image.h"
+#include "datasets/image_folder.h"
+#include "datasets/mnist.h"
+
+namespace bmc::cli {
+namespace fs = std::filesystem;
+namespace {
+
+void print_dataset(const char* split, const data::Dataset& d) {
+  std::printf("  %-6s %lld images, %lldx%lldx%lld (C x H x W), %d classes\n", split,
+              static_cast<long long>(d.size()), static_cast<long long>(d.channels()),
+              static_cast<long long>(d.height()), static_cast<long long>(d.width()), d.num_classes);
+}
+
+void print_classes(const data::Dataset& d) {
+  std::string line;
+  for (size_t i = 0; i < d.class_names.size() && i < 20; ++i) line += (i ? ", " : "") + d.class_names[i];
+  if (d.class_names.size() > 20) line += ", ... (" + std::to_string(d.class_names.size()) + " in all)";
+  std::printf("  classes: %s\n", line.c_str());
+}
+
+int data_info(const std::vector<std::string>& argv) {
+  Args args("data info", "Print the format, counts, classes and image size of a dataset folder.\n"
+                         "usage: bmc data info <dir>");
+  std::vector<std::string> flags;
+  std::string dir;
+  for (const auto& a : argv) {
+    if (a.rfind("-", 0) != 0 && dir.empty())
+      dir = a;
+    else
+      flags.push_back(a);
+  }
+  if (!args.parse(flags)) return 0;
+  if (dir.empty()) throw UsageError{"bmc data info: missing <dir>"};
+  if (fs::exists(fs::path(dir) / "train-images-idx3-ubyte.gz") || fs::exists(fs::path(dir) / "train-images-idx3-ubyte") ||
+      fs::exists(fs::path(dir) / "t10k-images-idx3-ubyte.gz") || fs::exists(fs::path(dir) / "t10k-images-idx3-ubyte")) {
+    std::printf("%s: MNIST-style IDX files\n", dir.c_str());
+    for (auto split : {data::Split::Train, data::Split::Test}) {
+      const data::Dataset d = data::load_mnist(dir, split);
+      print_dataset(data::split_name(split), d);
+    }
+    return 0;
+  }
+  if (fs::exists(fs::path(dir) / "data_batch_1.bin") || fs::exists(fs::path(dir) / "test_batch.bin")) {
+    std::printf("%s: CIFAR-10 binary batches\n", dir.c_str());
+    for (auto split : {data::Split::Train, data::Split::Test}) {
+      const data::Dataset d = data::load_cifar10(dir, split);
+      print_dataset(data::split_name(split), d);
+      if (split == data::Split::Test) print_classes(d);
+    }
+    return 0;
+  }
+  if (fs::exists(fs::path(dir) / "train.bin")) {
+    std::printf("%s: CIFAR-100 binary\n", dir.c_str());
+    for (auto split : {data::Split::Train, data::Split::Test}) print_dataset(data::split_name(split), data::load_cifar100(dir, split));
+    return 0;
+  }
+  bool any = false;
+  for (const char* split : {"train", "val", "test"}) {
+    if (!fs::is_directory(fs::path(dir) / split)) continue;
+    data::ImageFolderOptions o;
+    o.split = split;
+    const data::ImageList list = data::list_image_folder(dir, o);
+    if (!any) std::printf("%s: image class folders\n", dir.c_str());
+    any = true;
+    const data::Image first = data::load_image_rgb(list.entries.front().path);
+    std::printf("  %-6s %zu images in %zu classes; first image %dx%d\n", split, list.entries.size(),
+                list.class_names.size(), first.width, first.height);
+  }
+  if (!any) throw UsageError{"bmc data info: " + dir + ": no MNIST, CIFAR or image-folder dataset found"};
+  return 0;
+}
+
+int data_fetch(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0].rfind("--", 0) == 0)
+    throw UsageError{"usage: bmc data fetch mnist|cifar10|cifar100 [--dest DIR]"};
+  Args args("data fetch", "Get a dataset (local copies first, then the canonical download).\n"
+                          "usage: bmc data fetch mnist|cifar10|cifar100 [--dest DIR]");
+  args.option("dest", "", "destination folder (default: data/<name> under the repository root)");
+  if (!args.parse(std::vector<std::string>(argv.begin() + 1, argv.end()))) return 0;
+  const std::string& name = argv[0];
+  if (name != "mnist" && name != "cifar10" && name != "cifar100")
+    throw UsageError{"bmc data fetch: unknown dataset '" + name + "' (known: mnist, cifar10, cifar100)"};
+  const std::string script = "datasets/fetch";
+  if (!fs::exists(script))
+    throw UsageError{"bmc data fetch: run it from the repository root (datasets/fetch not found here)"};
+  std::string cmd = script + " " + name;
+  if (args.given("dest")) cmd += " --dest '" + args.get("dest") + "'";
+  const int status = std::system(cmd.c_str());
+  return status == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int run_data(const std::vector<std::string>& argv) {
+  const std::string usage = "usage: bmc data fetch <name> [--dest DIR] | bmc data info <dir>";
+  if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
+    std::printf("%s\n", usage.c_str());
+    return argv.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(argv.begin() + 1, argv.end());
+  if (argv[0] == "fetch") return data_fetch(rest);
+  if (argv[0] == "info") return data_info(rest);
+  throw UsageError{"bmc data: unknown subcommand '" + argv[0] + "' (" + usage + ")"};
+}
+
+}  // namespace bmc::cli
