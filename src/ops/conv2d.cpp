@@ -88,8 +88,10 @@ void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
   }
 }
 
-// dx overwritten and dw accumulated, each skipped when null. Each thread accumulates dw over its
-// images into its own partial sum (thread 0 directly into dw); the partials are added in thread
+// dx overwritten and dw accumulated, each skipped when null. dw is computed transposed,
+// dw^T (CRS, K) += col (CRS, PQ) * dy_n^T (PQ, K): with few output channels (16 in ResNet's
+// first stage) OpenBLAS runs this shape about twice as fast as dw (K, CRS) += dy_n * col^T.
+// Each thread accumulates its images into its own dw^T; the partials are added into dw in thread
 // order, so the result does not depend on scheduling.
 void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
                          const ConvDims& d) {
@@ -97,7 +99,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int64_t col_size = d.taps() * d.g.col_cols(), w_size = int64_t{d.k} * d.taps();
   // Per thread: the column matrix of x (for dw) and the column gradient (for dx).
   const int64_t per_thread = d.pointwise() ? 0 : ((dx ? 1 : 0) + (dw ? 1 : 0)) * col_size;
-  const int64_t partial_count = dw ? threads - 1 : 0;
+  const int64_t partial_count = dw ? threads : 0;
   Tensor scratch({threads * per_thread + partial_count * w_size});
   float* partials = scratch.data<float>() + threads * per_thread;
   std::memset(partials, 0, sizeof(float) * partial_count * w_size);
@@ -108,7 +110,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     const int t = omp_get_thread_num();
     float* col_x = scratch.data<float>() + t * per_thread;
     float* dcol = dw ? col_x + col_size : col_x;
-    float* dw_acc = t == 0 || !dw ? dw : partials + (t - 1) * w_size;
+    float* dwt = dw ? partials + t * w_size : nullptr;
 #pragma omp for schedule(static)
     for (int n = 0; n < d.n; ++n) {
       const float* xn = x + n * d.x_image();
@@ -129,15 +131,18 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
           im2col(col_x, xn, d.g);
           col = col_x;
         }
-        // dw (K, CRS) += dy_n (K, PQ) * col^T (PQ, CRS)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, taps, pq, 1.0f, dyn, pq, col, pq, 1.0f, dw_acc, taps);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, taps, k, pq, 1.0f, col, pq, dyn, pq, 1.0f, dwt, k);
       }
     }
   }
-  for (int64_t t = 0; t < partial_count; ++t) {
-    const float* part = partials + t * w_size;
-    for (int64_t i = 0; i < w_size; ++i) dw[i] += part[i];
-  }
+  if (!dw) return;
+#pragma omp parallel for schedule(static) if (w_size > 65536)
+  for (int o = 0; o < k; ++o)
+    for (int j = 0; j < taps; ++j) {
+      float sum = 0.0f;
+      for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * w_size + int64_t{j} * k + o];
+      dw[int64_t{o} * taps + j] += sum;
+    }
 }
 
 int checked_int(const char* op, const char* what, int64_t v) {
