@@ -24,17 +24,24 @@ SHAPES = [
 BATCH = 128
 
 
-def seconds_per_iter(fn, min_time=0.5):
+def seconds_per_iter(fn, min_time=0.2, rounds=3):
+    """Best of `rounds` timings, each of enough iterations to last min_time (robust to load)."""
     fn()
-    iters, elapsed = 1, 0.0
+    iters = 1
     while True:
         start = time.perf_counter()
         for _ in range(iters):
             fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / iters
+        if time.perf_counter() - start >= min_time:
+            break
         iters *= 2
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(iters):
+            fn()
+        best = min(best, (time.perf_counter() - start) / iters)
+    return best
 
 
 def main():
