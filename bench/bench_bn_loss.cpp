@@ -45,14 +45,21 @@ Tensor ramp(const bmc::Shape& shape, Device device, float period = 17.0f) {
 struct BnState {
   Tensor x, y, dy, dx, gamma, beta, running_mean, running_var, saved_mean, saved_invstd, dgamma, dbeta;
   explicit BnState(Device d)
-      : x(ramp({kN, kC, kH, kW}, d)), y({kN, kC, kH, kW}, DType::F32, d), dy(ramp({kN, kC, kH, kW}, d, 13.0f)),
-        dx({kN, kC, kH, kW}, DType::F32, d), gamma(Tensor::full({kC}, 1.0f, d)), beta(Tensor::zeros({kC}, DType::F32, d)),
-        running_mean(Tensor::zeros({kC}, DType::F32, d)), running_var(Tensor::full({kC}, 1.0f, d)),
-        saved_mean({kC}, DType::F32, d), saved_invstd({kC}, DType::F32, d), dgamma(Tensor::zeros({kC}, DType::F32, d)),
+      : x(ramp({kN, kC, kH, kW}, d)),
+        y({kN, kC, kH, kW}, DType::F32, d),
+        dy(ramp({kN, kC, kH, kW}, d, 13.0f)),
+        dx({kN, kC, kH, kW}, DType::F32, d),
+        gamma(Tensor::full({kC}, 1.0f, d)),
+        beta(Tensor::zeros({kC}, DType::F32, d)),
+        running_mean(Tensor::zeros({kC}, DType::F32, d)),
+        running_var(Tensor::full({kC}, 1.0f, d)),
+        saved_mean({kC}, DType::F32, d),
+        saved_invstd({kC}, DType::F32, d),
+        dgamma(Tensor::zeros({kC}, DType::F32, d)),
         dbeta(Tensor::zeros({kC}, DType::F32, d)) {}
   void train() {
-    bmc::ops::batch_norm_forward_train(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var, 0.1f,
-                                       1e-5f);
+    bmc::ops::batch_norm_forward_train(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var,
+                                       0.1f, 1e-5f);
   }
 };
 
@@ -87,8 +94,11 @@ void axpy(benchmark::State& state, Device device) {
 struct XentState {
   Tensor logits, labels, loss, probs, dlogits;
   explicit XentState(Device d)
-      : logits(ramp({kN, kClasses}, d, 3.0f)), labels(labels_for(d)), loss(bmc::Shape{}, DType::F32, d),
-        probs({kN, kClasses}, DType::F32, d), dlogits({kN, kClasses}, DType::F32, d) {}
+      : logits(ramp({kN, kClasses}, d, 3.0f)),
+        labels(labels_for(d)),
+        loss(bmc::Shape{}, DType::F32, d),
+        probs({kN, kClasses}, DType::F32, d),
+        dlogits({kN, kClasses}, DType::F32, d) {}
   static Tensor labels_for(Device d) {
     std::vector<int32_t> v(kN);
     for (int64_t i = 0; i < kN; ++i) v[static_cast<size_t>(i)] = static_cast<int32_t>(i % kClasses);
@@ -120,12 +130,15 @@ bool register_bn_loss_benchmarks() {
     const char* op;
     const char* shape;
     void (*fn)(benchmark::State&, Device);
-  } benches[] = {{"batch_norm_train_fwd", kBnShape, bn_train_fwd}, {"batch_norm_bwd", kBnShape, bn_bwd},
-                 {"axpy", kBnShape, axpy}, {"softmax_xent_fwd", kXentShape, xent_fwd},
+  } benches[] = {{"batch_norm_train_fwd", kBnShape, bn_train_fwd},
+                 {"batch_norm_bwd", kBnShape, bn_bwd},
+                 {"axpy", kBnShape, axpy},
+                 {"softmax_xent_fwd", kXentShape, xent_fwd},
                  {"softmax_xent_bwd", kXentShape, xent_bwd}};
   for (const auto& b : benches)
     for (const auto& [backend, device] : backends)
-      benchmark::RegisterBenchmark(("BM_" + std::string(b.op) + "/" + backend + "/" + b.shape).c_str(), b.fn, device)
+      benchmark::RegisterBenchmark(("BM_" + std::string(b.op) + "/" + backend + "/" + b.shape).c_str(), b.fn,
+                                   device)
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
   return true;

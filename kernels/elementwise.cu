@@ -31,20 +31,20 @@ __global__ void scale_kernel(float* y, float alpha, int64_t n) {
 
 void add(float* y, const float* a, const float* b, int64_t n, StreamRef stream, int grid_limit) {
   if (n == 0) return;
-  launch("add_kernel", add_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
-         y, a, b, n);
+  launch("add_kernel", add_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream, y,
+         a, b, n);
 }
 
 void axpy(float* y, float alpha, const float* x, int64_t n, StreamRef stream, int grid_limit) {
   if (n == 0) return;
-  launch("axpy_kernel", axpy_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock,
-         stream, y, alpha, x, n);
+  launch("axpy_kernel", axpy_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream, y,
+         alpha, x, n);
 }
 
 void scale(float* y, float alpha, int64_t n, StreamRef stream, int grid_limit) {
   if (n == 0) return;
-  launch("scale_kernel", scale_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock,
-         stream, y, alpha, n);
+  launch("scale_kernel", scale_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
+         y, alpha, n);
 }
 
 }  // namespace bmc::BMC_KNS

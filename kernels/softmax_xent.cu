@@ -52,8 +52,8 @@ __global__ void batch_mean_kernel(float* loss, const float* row_loss, int64_t n)
   if (threadIdx.x == 0) loss[0] = partial[0] / static_cast<float>(n);
 }
 
-__global__ void softmax_xent_grad_kernel(float* dlogits, const float* probs, const int32_t* labels,
-                                         int64_t n, int64_t k) {
+__global__ void softmax_xent_grad_kernel(float* dlogits, const float* probs, const int32_t* labels, int64_t n,
+                                         int64_t k) {
   BMC_GRID_STRIDE_LOOP(i, n * k) { dlogits[i] = xent_grad(probs[i], i % k == labels[i / k], n); }
 }
 

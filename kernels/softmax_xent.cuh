@@ -17,8 +17,8 @@
 
 namespace bmc {
 
-constexpr int kXentLanes = 32;          // one warp per row
-constexpr int kXentMeanThreads = 256;   // threads of the single-block batch-mean reduction
+constexpr int kXentLanes = 32;         // one warp per row
+constexpr int kXentMeanThreads = 256;  // threads of the single-block batch-mean reduction
 
 // Max over this lane's elements of the row; -inf when the lane owns none.
 BMC_HD float xent_lane_max(const float* row, int64_t k, int lane) {

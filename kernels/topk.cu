@@ -19,7 +19,9 @@ __global__ void zero_count_kernel(unsigned* count) { count[0] = 0; }
 __global__ void topk_count_kernel(unsigned* count, const float* logits, const int32_t* labels, int64_t n,
                                   int64_t k, int top_k) {
   unsigned mine = 0;
-  BMC_GRID_STRIDE_LOOP(row, n) { mine += topk_row_correct(logits + row * k, k, labels[row], top_k) ? 1u : 0u; }
+  BMC_GRID_STRIDE_LOOP(row, n) {
+    mine += topk_row_correct(logits + row * k, k, labels[row], top_k) ? 1u : 0u;
+  }
   if (mine > 0) atomic_add(count, mine);
 }
 

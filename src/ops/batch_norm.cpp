@@ -67,9 +67,9 @@ void normalize_channel(float* y, const float* x, const BnDims& d, int64_t c, dou
   }
 }
 
-void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x, const float* gamma,
-                          const float* beta, float* running_mean, float* running_var, float momentum, float eps,
-                          const BnDims& d) {
+void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x,
+                          const float* gamma, const float* beta, float* running_mean, float* running_var,
+                          float momentum, float eps, const BnDims& d) {
   const double m = momentum;
   const double count = static_cast<double>(d.per_channel());
 #pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
@@ -135,12 +135,16 @@ void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invst
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "y", y, DType::F32);
   check_shape(op, "y", y, x.shape());
-  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma}, {"beta", &beta},
-                                {"running_mean", &running_mean}, {"running_var", &running_var},
-                                {"saved_mean", &saved_mean}, {"saved_invstd", &saved_invstd}})
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma},
+                                {"beta", &beta},
+                                {"running_mean", &running_mean},
+                                {"running_var", &running_var},
+                                {"saved_mean", &saved_mean},
+                                {"saved_invstd", &saved_invstd}})
     check_channel_vector(op, name, *t, d.channels);
   // The unbiased variance for running_var divides by M - 1 (PyTorch raises here too).
-  BMC_CHECK(d.per_channel() > 1, op, ": training needs more than one value per channel, got x ", x.describe());
+  BMC_CHECK(d.per_channel() > 1, op, ": training needs more than one value per channel, got x ",
+            x.describe());
   BMC_CHECK(momentum >= 0 && momentum <= 1, op, ": momentum must be in [0, 1], got ", momentum);
   BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
   check_same_device(op, {&y, &saved_mean, &saved_invstd, &x, &gamma, &beta, &running_mean, &running_var});
@@ -159,8 +163,10 @@ void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, co
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "y", y, DType::F32);
   check_shape(op, "y", y, x.shape());
-  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma}, {"beta", &beta},
-                                {"running_mean", &running_mean}, {"running_var", &running_var}})
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma},
+                                {"beta", &beta},
+                                {"running_mean", &running_mean},
+                                {"running_var", &running_var}})
     check_channel_vector(op, name, *t, d.channels);
   BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
   check_same_device(op, {&y, &x, &gamma, &beta, &running_mean, &running_var});
@@ -179,8 +185,11 @@ void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor
   check_shape(op, "dy", dy, x.shape());
   check_dtype(op, "dx", dx, DType::F32);
   check_shape(op, "dx", dx, x.shape());
-  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"dgamma", &dgamma}, {"dbeta", &dbeta},
-                                {"gamma", &gamma}, {"saved_mean", &saved_mean}, {"saved_invstd", &saved_invstd}})
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"dgamma", &dgamma},
+                                {"dbeta", &dbeta},
+                                {"gamma", &gamma},
+                                {"saved_mean", &saved_mean},
+                                {"saved_invstd", &saved_invstd}})
     check_channel_vector(op, name, *t, d.channels);
   check_same_device(op, {&dx, &dgamma, &dbeta, &dy, &x, &gamma, &saved_mean, &saved_invstd});
   check_no_alias(op, dx, dy);

@@ -10,7 +10,8 @@
 namespace bmc::ops {
 
 #if BMC_HAS_CUDA
-void softmax_cross_entropy_forward_cuda(Tensor& loss, Tensor& probs, const Tensor& logits, const Tensor& labels);
+void softmax_cross_entropy_forward_cuda(Tensor& loss, Tensor& probs, const Tensor& logits,
+                                        const Tensor& labels);
 void softmax_cross_entropy_backward_cuda(Tensor& dlogits, const Tensor& probs, const Tensor& labels);
 void topk_correct_cuda(Tensor& correct, const Tensor& logits, const Tensor& labels, int k);
 #endif
@@ -21,8 +22,8 @@ namespace {
 // CPU. (CUDA labels are validated once by the data loader; see kernels/softmax_xent.h.)
 void check_labels_in_range(const char* op, const int32_t* labels, int64_t n, int64_t k) {
   for (int64_t i = 0; i < n; ++i)
-    BMC_CHECK(labels[i] >= 0 && labels[i] < k, op, ": label ", labels[i], " of row ", i,
-              " is outside [0, ", k, ")");
+    BMC_CHECK(labels[i] >= 0 && labels[i] < k, op, ": label ", labels[i], " of row ", i, " is outside [0, ",
+              k, ")");
 }
 
 // The row reductions follow the lane order of kernels/softmax_xent.cuh (see there), so this
@@ -65,8 +66,8 @@ int32_t topk_correct_cpu(const float* logits, const int32_t* labels, int64_t n, 
 void check_logits_labels(const char* op, const Tensor& logits, const Tensor& labels) {
   check_dtype(op, "logits", logits, DType::F32);
   check_rank(op, "logits", logits, 2);
-  BMC_CHECK(logits.dim(0) > 0 && logits.dim(1) > 0, op, ": logits must have at least one row and one class, got ",
-            logits.describe());
+  BMC_CHECK(logits.dim(0) > 0 && logits.dim(1) > 0, op,
+            ": logits must have at least one row and one class, got ", logits.describe());
   check_dtype(op, "labels", labels, DType::I32);
   check_shape(op, "labels", labels, {logits.dim(0)});
 }
@@ -82,10 +83,12 @@ void softmax_cross_entropy_forward(Tensor& loss, Tensor& probs, const Tensor& lo
   check_shape(op, "probs", probs, logits.shape());
   check_same_device(op, {&loss, &probs, &logits, &labels});
   check_no_alias(op, probs, logits);
-  if (logits.device().is_cuda()) return BMC_DISPATCH_CUDA(softmax_cross_entropy_forward_cuda(loss, probs, logits, labels));
+  if (logits.device().is_cuda())
+    return BMC_DISPATCH_CUDA(softmax_cross_entropy_forward_cuda(loss, probs, logits, labels));
   const int64_t n = logits.dim(0), k = logits.dim(1);
   check_labels_in_range(op, labels.data<int32_t>(), n, k);
-  softmax_xent_forward_cpu(loss.data<float>(), probs.data<float>(), logits.data<float>(), labels.data<int32_t>(), n, k);
+  softmax_xent_forward_cpu(loss.data<float>(), probs.data<float>(), logits.data<float>(),
+                           labels.data<int32_t>(), n, k);
 }
 
 void softmax_cross_entropy_backward(Tensor& dlogits, const Tensor& probs, const Tensor& labels) {
@@ -94,7 +97,8 @@ void softmax_cross_entropy_backward(Tensor& dlogits, const Tensor& probs, const 
   check_dtype(op, "dlogits", dlogits, DType::F32);
   check_shape(op, "dlogits", dlogits, probs.shape());
   check_same_device(op, {&dlogits, &probs, &labels});
-  if (probs.device().is_cuda()) return BMC_DISPATCH_CUDA(softmax_cross_entropy_backward_cuda(dlogits, probs, labels));
+  if (probs.device().is_cuda())
+    return BMC_DISPATCH_CUDA(softmax_cross_entropy_backward_cuda(dlogits, probs, labels));
   const int64_t n = probs.dim(0), k = probs.dim(1);
   check_labels_in_range(op, labels.data<int32_t>(), n, k);
   softmax_xent_backward_cpu(dlogits.data<float>(), probs.data<float>(), labels.data<int32_t>(), n, k);
@@ -105,7 +109,8 @@ void topk_correct(Tensor& correct, const Tensor& logits, const Tensor& labels, i
   check_logits_labels(op, logits, labels);
   check_dtype(op, "correct", correct, DType::I32);
   check_shape(op, "correct", correct, Shape{});
-  BMC_CHECK(k >= 1 && k <= logits.dim(1), op, ": k must be in [1, ", logits.dim(1), "] (the number of classes), got ", k);
+  BMC_CHECK(k >= 1 && k <= logits.dim(1), op, ": k must be in [1, ", logits.dim(1),
+            "] (the number of classes), got ", k);
   check_same_device(op, {&correct, &logits, &labels});
   if (logits.device().is_cuda()) return BMC_DISPATCH_CUDA(topk_correct_cuda(correct, logits, labels, k));
   const int64_t n = logits.dim(0), classes = logits.dim(1);

@@ -8,7 +8,8 @@
 
 namespace bmc::ops {
 
-void softmax_cross_entropy_forward_cuda(Tensor& loss, Tensor& probs, const Tensor& logits, const Tensor& labels) {
+void softmax_cross_entropy_forward_cuda(Tensor& loss, Tensor& probs, const Tensor& logits,
+                                        const Tensor& labels) {
   auto& ctx = cuda::context(logits.device());
   const int64_t n = logits.dim(0), k = logits.dim(1);
   // Per-row losses, reduced in a fixed order by the second kernel; the pool reuses the block

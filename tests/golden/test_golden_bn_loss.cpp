@@ -20,8 +20,8 @@ TEST_P(BatchNormGolden, TrainStepEvalAndBackwardMatchPyTorch) {
   const Shape channels = gamma.shape();
   Tensor running_mean = f.at("running_mean_before").clone(), running_var = f.at("running_var_before").clone();
   Tensor y(x.shape()), saved_mean(channels), saved_invstd(channels);
-  ops::batch_norm_forward_train(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var, momentum,
-                                eps);
+  ops::batch_norm_forward_train(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var,
+                                momentum, eps);
   EXPECT_GOLDEN(y, f, "y");
   EXPECT_GOLDEN(saved_mean, f, "saved_mean");
   EXPECT_GOLDEN(saved_invstd, f, "saved_invstd");

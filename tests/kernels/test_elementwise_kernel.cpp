@@ -1,9 +1,8 @@
 // kernels/elementwise.cu under host emulation vs the CPU ops, bitwise, at several grid sizes.
 #define BMC_KNS kernels_emu
-#include "kernels/elementwise.h"
-
 #include <gtest/gtest.h>
 
+#include "kernels/elementwise.h"
 #include "ops/elementwise.h"
 #include "tests/support/compare.h"
 

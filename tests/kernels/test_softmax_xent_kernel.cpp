@@ -1,12 +1,11 @@
 // kernels/softmax_xent.cu under host emulation vs the CPU op, bitwise (the same cores and the same
 // reduction order), at several grid sizes and shapes around the warp width and the 256 partials.
 #define BMC_KNS kernels_emu
-#include "kernels/softmax_xent.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "kernels/softmax_xent.h"
 #include "ops/loss.h"
 #include "tests/support/compare.h"
 
@@ -33,9 +32,10 @@ TEST(SoftmaxXentKernelEmu, ForwardAndBackwardAreBitwiseTheCpuOp) {
     for (int grid_limit : {1, 2, 7, 0}) {
       Tensor eloss(Shape{}), eprobs({c.n, c.k}), row_loss({c.n}), edlogits({c.n, c.k});
       kernels_emu::softmax_xent_forward(eloss.data<float>(), eprobs.data<float>(), row_loss.data<float>(),
-                                        logits.data<float>(), labels.data<int32_t>(), c.n, c.k, nullptr, grid_limit);
-      kernels_emu::softmax_xent_backward(edlogits.data<float>(), eprobs.data<float>(), labels.data<int32_t>(), c.n,
-                                         c.k, nullptr, grid_limit);
+                                        logits.data<float>(), labels.data<int32_t>(), c.n, c.k, nullptr,
+                                        grid_limit);
+      kernels_emu::softmax_xent_backward(edlogits.data<float>(), eprobs.data<float>(), labels.data<int32_t>(),
+                                         c.n, c.k, nullptr, grid_limit);
       const std::string where = "n " + std::to_string(c.n) + " k " + std::to_string(c.k) + " grid_limit " +
                                 std::to_string(grid_limit);
       EXPECT_TRUE(test::bitwise_equal(eprobs, probs)) << where;

@@ -1,11 +1,10 @@
 // kernels/topk.cu under host emulation vs the CPU op, exactly, at several grid sizes.
 #define BMC_KNS kernels_emu
-#include "kernels/topk.h"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "kernels/topk.h"
 #include "ops/loss.h"
 #include "tests/support/compare.h"
 
@@ -26,8 +25,8 @@ TEST(TopkKernelEmu, CountsMatchTheCpuOp) {
     ops::topk_correct(expected, logits, labels, top_k);
     for (int grid_limit : {1, 2, 7, 0}) {
       Tensor correct = Tensor::from_vector<int32_t>({-5}, Shape{});  // overwritten, not accumulated
-      kernels_emu::topk_correct(correct.data<int32_t>(), logits.data<float>(), labels.data<int32_t>(), n, k, top_k,
-                                nullptr, grid_limit);
+      kernels_emu::topk_correct(correct.data<int32_t>(), logits.data<float>(), labels.data<int32_t>(), n, k,
+                                top_k, nullptr, grid_limit);
       EXPECT_EQ(correct.to_vector<int32_t>(), expected.to_vector<int32_t>())
           << "top_k " << top_k << " grid_limit " << grid_limit;
     }
@@ -38,7 +37,8 @@ TEST(TopkKernelEmu, OutOfRangeLabelCountsAsWrong) {
   const Tensor logits = Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2});
   const Tensor labels = Tensor::from_vector<int32_t>({1, 2}, {2});
   Tensor correct(Shape{}, DType::I32);
-  kernels_emu::topk_correct(correct.data<int32_t>(), logits.data<float>(), labels.data<int32_t>(), 2, 2, 2, nullptr);
+  kernels_emu::topk_correct(correct.data<int32_t>(), logits.data<float>(), labels.data<int32_t>(), 2, 2, 2,
+                            nullptr);
   EXPECT_EQ(correct.to_vector<int32_t>()[0], 1);
 }
 

@@ -47,15 +47,17 @@ TEST(BatchNorm, TrainForwardClosedForm) {
   const Tensor y = bn.train(x);
   const double s = 1 / std::sqrt(5.0 + kEps);
   const auto f = [](double v) { return static_cast<float>(v); };
-  EXPECT_TRUE(test::all_close(y.to_vector<float>(),
-                              {f(-6 * s + 0.5), f(-2 * s + 0.5), -1, -1, f(2 * s + 0.5), f(6 * s + 0.5), -1, -1},
-                              kElementwiseAtol, kElementwiseRtol));
+  EXPECT_TRUE(
+      test::all_close(y.to_vector<float>(),
+                      {f(-6 * s + 0.5), f(-2 * s + 0.5), -1, -1, f(2 * s + 0.5), f(6 * s + 0.5), -1, -1},
+                      kElementwiseAtol, kElementwiseRtol));
   EXPECT_EQ(bn.saved_mean.to_vector<float>(), (std::vector<float>{4, 2}));
   EXPECT_TRUE(test::all_close(bn.saved_invstd.to_vector<float>(), {f(s), f(1 / std::sqrt(kEps))},
                               kElementwiseAtol, kElementwiseRtol));
-  EXPECT_TRUE(test::all_close(bn.running_mean.to_vector<float>(), {0.4f, 0.2f}, kElementwiseAtol, kElementwiseRtol));
-  EXPECT_TRUE(test::all_close(bn.running_var.to_vector<float>(), {f(0.9 + 0.1 * 20 / 3), 0.9f}, kElementwiseAtol,
-                              kElementwiseRtol));
+  EXPECT_TRUE(
+      test::all_close(bn.running_mean.to_vector<float>(), {0.4f, 0.2f}, kElementwiseAtol, kElementwiseRtol));
+  EXPECT_TRUE(test::all_close(bn.running_var.to_vector<float>(), {f(0.9 + 0.1 * 20 / 3), 0.9f},
+                              kElementwiseAtol, kElementwiseRtol));
 }
 
 TEST(BatchNorm, RunningStatisticsOverSeveralStepsFollowPyTorch) {
@@ -154,7 +156,7 @@ TEST(BatchNorm, RejectsBadInputs) {
                                   bn.running_var, momentum, eps);
   };
   Tensor y3({4, 3, 2}), single({1, 3, 1, 1}), y_wrong({4, 3, 2, 3});
-  EXPECT_THROW(train(y3, Tensor({4, 3, 2}), kMomentum, kEps), Error);   // rank 3
+  EXPECT_THROW(train(y3, Tensor({4, 3, 2}), kMomentum, kEps), Error);         // rank 3
   EXPECT_THROW(train(single, Tensor({1, 3, 1, 1}), kMomentum, kEps), Error);  // one value per channel
   EXPECT_THROW(train(y_wrong, x, kMomentum, kEps), Error);
   EXPECT_THROW(train(y, x, 1.5f, kEps), Error);
@@ -164,10 +166,11 @@ TEST(BatchNorm, RejectsBadInputs) {
   Tensor alias = x.clone();
   EXPECT_THROW(train(alias, alias, kMomentum, kEps), Error);
   Tensor short_gamma({2});
-  EXPECT_THROW(ops::batch_norm_forward_eval(y, x, short_gamma, bn.beta, bn.running_mean, bn.running_var, kEps),
-               Error);
+  EXPECT_THROW(
+      ops::batch_norm_forward_eval(y, x, short_gamma, bn.beta, bn.running_mean, bn.running_var, kEps), Error);
   Tensor dx({4, 3, 2, 2}), dgamma({3}), dbeta({4});
-  EXPECT_THROW(ops::batch_norm_backward(dx, dgamma, dbeta, x, x, bn.gamma, bn.saved_mean, bn.saved_invstd), Error);
+  EXPECT_THROW(ops::batch_norm_backward(dx, dgamma, dbeta, x, x, bn.gamma, bn.saved_mean, bn.saved_invstd),
+               Error);
 }
 
 // Three training steps (running statistics), an eval forward and a backward with accumulation,
@@ -199,9 +202,11 @@ void expect_gpu_matches_cpu(const Shape& shape) {
 
   const Tensor dy = test::random_uniform(shape, 31);
   Tensor dx(shape), dgamma = Tensor::full({c}, 0.5f), dbeta = Tensor::full({c}, 0.5f);
-  Tensor gdx(shape, DType::F32, gpu), gdgamma = Tensor::full({c}, 0.5f, gpu), gdbeta = Tensor::full({c}, 0.5f, gpu);
+  Tensor gdx(shape, DType::F32, gpu), gdgamma = Tensor::full({c}, 0.5f, gpu),
+                                      gdbeta = Tensor::full({c}, 0.5f, gpu);
   ops::batch_norm_backward(dx, dgamma, dbeta, dy, x, cpu.gamma, cpu.saved_mean, cpu.saved_invstd);
-  ops::batch_norm_backward(gdx, gdgamma, gdbeta, dy.to(gpu), x.to(gpu), dev.gamma, dev.saved_mean, dev.saved_invstd);
+  ops::batch_norm_backward(gdx, gdgamma, gdbeta, dy.to(gpu), x.to(gpu), dev.gamma, dev.saved_mean,
+                           dev.saved_invstd);
   EXPECT_TRUE(test::nmse_below(gdx, dx, nmse)) << "dx";
   EXPECT_TRUE(test::nmse_below(gdgamma, dgamma, nmse)) << "dgamma";
   EXPECT_TRUE(test::nmse_below(gdbeta, dbeta, nmse)) << "dbeta";

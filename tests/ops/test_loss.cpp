@@ -43,11 +43,12 @@ float scalar(const Tensor& t) { return t.to_vector<float>()[0]; }
 
 TEST(SoftmaxCrossEntropy, ClosedForms) {
   // Row 0: uniform logits, loss log 4. Row 1: logits log(1..4), probs (1, 2, 3, 4) / 10.
-  const Tensor logits = Tensor::from_vector<float>(
-      {0, 0, 0, 0, 0, std::log(2.0f), std::log(3.0f), std::log(4.0f)}, {2, 4});
+  const Tensor logits =
+      Tensor::from_vector<float>({0, 0, 0, 0, 0, std::log(2.0f), std::log(3.0f), std::log(4.0f)}, {2, 4});
   const XentResult r = xent(logits, labels_of({1, 2}));
-  EXPECT_TRUE(test::all_close(r.probs.to_vector<float>(), {0.25f, 0.25f, 0.25f, 0.25f, 0.1f, 0.2f, 0.3f, 0.4f},
-                              kElementwiseAtol, kElementwiseRtol));
+  EXPECT_TRUE(test::all_close(r.probs.to_vector<float>(),
+                              {0.25f, 0.25f, 0.25f, 0.25f, 0.1f, 0.2f, 0.3f, 0.4f}, kElementwiseAtol,
+                              kElementwiseRtol));
   const float expected = static_cast<float>((std::log(4.0) - std::log(0.3)) / 2);
   EXPECT_NEAR(scalar(r.loss), expected, 1e-6f);
 }
@@ -181,7 +182,8 @@ TEST(TopkCorrect, MatchesASortingReference) {
       std::iota(order.begin(), order.end(), 0);
       const float* x = logits.data<float>() + i * k;
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return x[a] > x[b]; });
-      expected += std::find(order.begin(), order.begin() + top, labels.data<int32_t>()[i]) != order.begin() + top;
+      expected +=
+          std::find(order.begin(), order.begin() + top, labels.data<int32_t>()[i]) != order.begin() + top;
     }
     EXPECT_EQ(topk(logits, labels, top), expected) << "k " << top;
   }
