@@ -63,7 +63,7 @@ def main():
             return torch.ops.aten._log_softmax_backward_data(grad_log_probs, log_probs, 1, torch.float32)
 
         results[f"BM_softmax_xent_bwd/cpu/{XENT}"] = seconds_per_iter(xent_backward)
-    print(json.dumps(results, indent=1))
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":
