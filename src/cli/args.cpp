@@ -19,6 +19,11 @@ void Args::flag(const std::string& name, const std::string& help) {
 
 void Args::alias(const std::string& alias_name, const std::string& name) { aliases_[alias_name] = name; }
 
+void Args::positionals(const std::string& name, const std::string& help) {
+  positional_name_ = name;
+  positional_help_ = help;
+}
+
 bool Args::parse(const std::vector<std::string>& argv) {
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
@@ -26,7 +31,11 @@ bool Args::parse(const std::vector<std::string>& argv) {
       std::printf("%s", usage().c_str());
       return false;
     }
-    if (arg.rfind("--", 0) != 0) throw UsageError{"bmc " + command_ + ": unexpected argument '" + arg + "'"};
+    if (arg.rfind("--", 0) != 0) {
+      if (positional_name_.empty()) throw UsageError{"bmc " + command_ + ": unexpected argument '" + arg + "'"};
+      positional_.push_back(arg);
+      continue;
+    }
     std::string name = arg.substr(2), value;
     const size_t eq = name.find('=');
     const bool inline_value = eq != std::string::npos;
@@ -93,7 +102,10 @@ double Args::get_double(const std::string& name) const {
 
 std::string Args::usage() const {
   std::ostringstream out;
-  out << "usage: bmc " << command_ << " [flags]\n" << summary_ << "\n\nflags:\n";
+  out << "usage: bmc " << command_ << " [flags]" << (positional_name_.empty() ? "" : " " + positional_name_ + "...")
+      << "\n" << summary_ << "\n\n";
+  if (!positional_name_.empty()) out << "  " << positional_name_ << "...  " << positional_help_ << "\n\n";
+  out << "flags:\n";
   for (const auto& name : order_) {
     const Spec& s = specs_.at(name);
     std::string left = "  --" + name + (s.is_flag ? "" : " VALUE");

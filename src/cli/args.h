@@ -22,6 +22,8 @@ class Args {
   void flag(const std::string& name, const std::string& help);
   // Alternative spelling accepted for an option (e.g. Distiller's --qebw).
   void alias(const std::string& alias_name, const std::string& name);
+  // Accept bare arguments (e.g. run directories); without this they are an error.
+  void positionals(const std::string& name, const std::string& help);
 
   // Returns false when --help was given (usage already printed).
   bool parse(const std::vector<std::string>& argv);
@@ -29,6 +31,7 @@ class Args {
   std::string get(const std::string& name) const;
   bool given(const std::string& name) const;  // set on the command line (not a default)
   bool on(const std::string& name) const;     // a boolean flag
+  const std::vector<std::string>& positional() const { return positional_; }
   int get_int(const std::string& name) const;
   long long get_int64(const std::string& name) const;
   double get_double(const std::string& name) const;
@@ -44,6 +47,8 @@ class Args {
   std::map<std::string, Spec> specs_;
   std::map<std::string, std::string> aliases_;
   std::map<std::string, std::string> values_;
+  std::string positional_name_, positional_help_;
+  std::vector<std::string> positional_;
 };
 
 }  // namespace bmc::cli

@@ -1,0 +1,37 @@
+// Masked SGD over a model's flat parameter arena in one launch: weight decay, momentum/Nesterov
+// and the update, keeping masked weights and momentum at exactly 0. The math is the shared core
+// masked_sgd_update (kernels/sgd.cuh). Moves 24 bytes per element: reads w, m, g, mask (16),
+// writes w, m (8).
+#include "kernels/device_compat.cuh"
+#include "kernels/launch.cuh"
+#include "kernels/sgd.h"
+
+namespace bmc::BMC_KNS {
+namespace {
+
+constexpr int kSgdBlock = 256;
+
+// --- kernels
+
+__global__ void masked_sgd_kernel(float* w, float* m, const float* g, const float* mask, int64_t n,
+                                  SgdHyper hyper) {
+  BMC_GRID_STRIDE_LOOP(i, n) {
+    float wi = w[i], mi = m[i];
+    masked_sgd_update(wi, mi, g[i], mask[i], hyper);
+    w[i] = wi;
+    m[i] = mi;
+  }
+}
+
+}  // namespace
+
+// --- launchers
+
+void masked_sgd(float* w, float* m, const float* g, const float* mask, int64_t n, SgdHyper hyper,
+                StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("masked_sgd_kernel", masked_sgd_kernel, grid_for(n, kSgdBlock, grid_limit), kSgdBlock, stream, w, m, g,
+         mask, n, hyper);
+}
+
+}  // namespace bmc::BMC_KNS

@@ -1,0 +1,29 @@
+// Masked SGD update, PyTorch torch.optim.SGD semantics (dampening 0), one element at a time:
+//   g' = g + wd * w;  m = mu * m + g';  d = nesterov ? g' + mu * m : m;  w = w - lr * d
+// then masked elements are forced to exactly +0 in both w and m, so pruned weights and their
+// momentum stay zero forever. With mu = 0 the buffer just holds g' and d = g', as in PyTorch.
+// mul_rn/add_rn keep nvcc from fusing into FMAs, so CPU and GPU agree bitwise.
+#pragma once
+
+#include "kernels/compat.cuh"
+
+namespace bmc {
+
+struct SgdHyper {
+  float lr = 0.1f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  bool nesterov = false;
+};
+
+BMC_HD void masked_sgd_update(float& w, float& m, float g, float mask, const SgdHyper& h) {
+  const float gd = add_rn(g, mul_rn(h.weight_decay, w));
+  const float buf = add_rn(mul_rn(h.momentum, m), gd);
+  const float d = h.nesterov ? add_rn(gd, mul_rn(h.momentum, buf)) : buf;
+  const float updated = add_rn(w, mul_rn(-h.lr, d));
+  const bool keep = mask != 0.0f;
+  w = keep ? updated : 0.0f;
+  m = keep ? buf : 0.0f;
+}
+
+}  // namespace bmc

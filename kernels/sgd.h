@@ -1,0 +1,15 @@
+// Launchers for kernels/sgd.cu.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/sgd.cuh"
+#include "kernels/stream.h"
+
+namespace bmc::BMC_KNS {
+
+// One fused pass over a model's flat arena: w, m updated in place from g and mask (n elements).
+void masked_sgd(float* w, float* m, const float* g, const float* mask, int64_t n, SgdHyper hyper,
+                StreamRef stream, int grid_limit = 0);
+
+}  // namespace bmc::BMC_KNS

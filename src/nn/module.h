@@ -1,0 +1,78 @@
+// Autograd-lite modules. No tape: forward(x) keeps what its backward needs, backward(dy) returns
+// dx and accumulates parameter gradients. Containers compose their children explicitly. Modules
+// only call ops (never a backend), so every module runs on any device its input lives on.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/parameter.h"
+
+namespace bmc::nn {
+
+class Module {
+ public:
+  explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // Non-virtual entry points: check the call sequence, then run the implementation.
+  Tensor forward(const Tensor& x);
+  Tensor backward(const Tensor& dy);
+
+  void set_training(bool training);
+  bool training() const { return training_; }
+  const std::string& type_name() const { return type_name_; }
+
+  // Walks parameters and buffers depth-first in registration order, passing full dotted names.
+  void visit_parameters(const std::function<void(const std::string&, Parameter&)>& fn,
+                        const std::string& prefix = "");
+  void visit_buffers(const std::function<void(const std::string&, Buffer&)>& fn, const std::string& prefix = "");
+  void visit_modules(const std::function<void(const std::string&, Module&)>& fn, const std::string& prefix = "");
+
+ protected:
+  virtual Tensor forward_impl(const Tensor& x) = 0;
+  virtual Tensor backward_impl(const Tensor& dy) = 0;
+  virtual void on_set_training(bool) {}
+
+  Parameter& add_parameter(const std::string& local_name, const Shape& shape, ParamKind kind, int64_t fan_in);
+  Buffer& add_buffer(const std::string& local_name, const Shape& shape, DType dtype);
+  template <class M>
+  M& add_child(const std::string& local_name, std::unique_ptr<M> child) {
+    M& ref = *child;
+    children_.emplace_back(local_name, std::move(child));
+    return ref;
+  }
+
+ private:
+  std::string type_name_;
+  bool training_ = true;
+  bool forward_pending_ = false;  // a forward ran whose backward has not
+  std::vector<std::pair<std::string, std::unique_ptr<Parameter>>> params_;
+  std::vector<std::pair<std::string, std::unique_ptr<Buffer>>> buffers_;
+  std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
+};
+
+// Applies children in order; children are named "0", "1", ... as in torch.nn.Sequential.
+class Sequential : public Module {
+ public:
+  Sequential() : Module("Sequential") {}
+  template <class M>
+  M& append(std::unique_ptr<M> m) {
+    modules_.push_back(m.get());
+    return add_child(std::to_string(modules_.size() - 1), std::move(m));
+  }
+  size_t size() const { return modules_.size(); }
+
+ protected:
+  Tensor forward_impl(const Tensor& x) override;
+  Tensor backward_impl(const Tensor& dy) override;
+
+ private:
+  std::vector<Module*> modules_;
+};
+
+}  // namespace bmc::nn

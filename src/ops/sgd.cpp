@@ -1,0 +1,29 @@
+#include "ops/sgd.h"
+
+#include "ops/check.h"
+
+namespace bmc::ops {
+
+#if BMC_HAS_CUDA
+void masked_sgd_step_cuda(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper);
+#endif
+
+void masked_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper) {
+  check_dtype("masked_sgd_step", "w", w, DType::F32);
+  check_shape("masked_sgd_step", "m", m, w.shape());
+  check_shape("masked_sgd_step", "g", g, w.shape());
+  check_shape("masked_sgd_step", "mask", mask, w.shape());
+  check_same_device("masked_sgd_step", {&w, &m, &g, &mask});
+  BMC_CHECK(hyper.lr >= 0 && hyper.momentum >= 0 && hyper.weight_decay >= 0,
+            "masked_sgd_step: lr, momentum and weight decay must be non-negative");
+  if (w.device().is_cuda()) return BMC_DISPATCH_CUDA(masked_sgd_step_cuda(w, m, g, mask, hyper));
+  float* pw = w.data<float>();
+  float* pm = m.data<float>();
+  const float* pg = g.data<float>();
+  const float* pk = mask.data<float>();
+  const int64_t n = w.numel();
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) masked_sgd_update(pw[i], pm[i], pg[i], pk[i], hyper);
+}
+
+}  // namespace bmc::ops
