@@ -3,6 +3,7 @@
 // files only (never by shared cores).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -43,6 +44,13 @@ BMC_DEVICE float warp_shfl_xor(float v, int lane_mask) {
 // Butterfly sum over a warp: every lane ends with the same total, in the same order everywhere.
 BMC_DEVICE float warp_sum(float v) {
   for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) v += warp_shfl_xor(v, offset);
+  return v;
+}
+
+// Butterfly max over a warp (fmaxf: NaN lanes are skipped unless all are NaN); every lane ends
+// with the same value.
+BMC_DEVICE float warp_max(float v) {
+  for (int offset = kWarpSize / 2; offset > 0; offset >>= 1) v = fmaxf(v, warp_shfl_xor(v, offset));
   return v;
 }
 

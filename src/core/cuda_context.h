@@ -13,6 +13,9 @@ struct Context {
   Stream stream;
   CublasHandle cublas;
   CudnnHandle cudnn;
+  // When set, ops choose deterministic algorithms (e.g. cuDNN's backward convolutions) so that
+  // repeated runs give bitwise-identical gradients, at some cost in speed.
+  bool deterministic = false;
 };
 
 // The context of a CUDA device; also makes that device current on the calling thread.

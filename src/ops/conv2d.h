@@ -15,8 +15,9 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 
 // y: (N, K, P, Q)  x: (N, C, H, W)  w: (K, C, R, S)  b: (K) or undefined. f32, one device.
 void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
-// dx: (N, C, H, W) overwritten (skipped if undefined); dw: (K, C, R, S) and db: (K) accumulated
-// (db skipped if undefined). dy: (N, K, P, Q).
+// dx: (N, C, H, W) overwritten; dw: (K, C, R, S) and db: (K) accumulated; each of the three is
+// skipped if undefined (frozen weights, or a first layer whose input needs no gradient).
+// dy: (N, K, P, Q).
 void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
                      const Tensor& w, const Conv2dParams& p);
 

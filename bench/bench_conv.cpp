@@ -1,0 +1,91 @@
+// conv2d forward, backward-data and backward-filter on the ResNet-20 (CIFAR) layer shapes, batch
+// 128. Names match bench/torch_conv.py (PyTorch CPU, 2 threads) so the two can be compared
+// directly: BM_conv2d_{fwd,bwd_data,bwd_filter}/{cpu,cuda}/n128_c<C>_h<H>_k<K>_r<R>_s<stride>.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "core/device.h"
+#include "ops/conv2d.h"
+#if BMC_HAS_CUDA
+#include "core/cuda_context.h"
+#endif
+
+namespace {
+
+using bmc::Device;
+using bmc::DType;
+using bmc::Tensor;
+
+struct ConvShape {
+  int c, h, k, r, stride;
+  int pad() const { return r / 2; }
+};
+
+// Stem, the three stages' 3x3 convs, the stride-2 3x3 stage entries and the 1x1 stride-2 shortcuts.
+constexpr ConvShape kShapes[] = {
+    {3, 32, 16, 3, 1},  {16, 32, 16, 3, 1}, {16, 32, 32, 3, 2}, {16, 32, 32, 1, 2},
+    {32, 16, 32, 3, 1}, {32, 16, 64, 3, 2}, {32, 16, 64, 1, 2}, {64, 8, 64, 3, 1},
+};
+constexpr int kBatch = 128;
+
+enum class Pass { Forward, BackwardData, BackwardFilter };
+
+std::string shape_name(const ConvShape& s) {
+  return "n" + std::to_string(kBatch) + "_c" + std::to_string(s.c) + "_h" + std::to_string(s.h) + "_k" +
+         std::to_string(s.k) + "_r" + std::to_string(s.r) + "_s" + std::to_string(s.stride);
+}
+
+void sync(Device device) {
+#if BMC_HAS_CUDA
+  if (device.is_cuda()) bmc::cuda::synchronize(device);
+#else
+  (void)device;
+#endif
+}
+
+void run_conv(benchmark::State& state, ConvShape s, Pass pass, Device device) {
+  const bmc::ops::Conv2dParams p{s.stride, s.stride, s.pad(), s.pad()};
+  Tensor x = Tensor::full({kBatch, s.c, s.h, s.h}, 0.5f, device);
+  Tensor w = Tensor::full({s.k, s.c, s.r, s.r}, 0.25f, device);
+  const bmc::Shape out = bmc::ops::conv2d_output_shape(x.shape(), w.shape(), p);
+  Tensor y(out, DType::F32, device), dy = Tensor::full(out, 0.1f, device);
+  Tensor dx(x.shape(), DType::F32, device), dw = Tensor::zeros(w.shape(), DType::F32, device);
+  Tensor none;
+  for (auto _ : state) {
+    switch (pass) {
+      case Pass::Forward: bmc::ops::conv2d_forward(y, x, w, none, p); break;
+      case Pass::BackwardData: bmc::ops::conv2d_backward(dx, none, none, dy, x, w, p); break;
+      case Pass::BackwardFilter: bmc::ops::conv2d_backward(none, dw, none, dy, x, w, p); break;
+    }
+    sync(device);
+  }
+  const double macs = double(out.numel()) * s.c * s.r * s.r;
+  state.counters["GFLOP/s"] = benchmark::Counter(2 * macs, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+bool register_conv_benchmarks() {
+  const struct {
+    Pass pass;
+    const char* name;
+  } passes[] = {{Pass::Forward, "fwd"}, {Pass::BackwardData, "bwd_data"}, {Pass::BackwardFilter, "bwd_filter"}};
+  const bool gpu = bmc::cuda_device_count() > 0;
+  for (const ConvShape& s : kShapes)
+    for (const auto& pass : passes) {
+      const std::string suffix = std::string(pass.name) + "/";
+      benchmark::RegisterBenchmark(("BM_conv2d_" + suffix + "cpu/" + shape_name(s)).c_str(), run_conv, s, pass.pass,
+                                   Device::cpu())
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+      if (gpu)
+        benchmark::RegisterBenchmark(("BM_conv2d_" + suffix + "cuda/" + shape_name(s)).c_str(), run_conv, s,
+                                     pass.pass, Device::cuda(0))
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+    }
+  return true;
+}
+
+const bool registered = register_conv_benchmarks();
+
+}  // namespace

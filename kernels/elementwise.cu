@@ -1,0 +1,50 @@
+// Elementwise add (y = a + b, 12 bytes per element), axpy (y += alpha * x, 12 bytes per element)
+// and scale (y *= alpha, 8 bytes per element): grid-stride loops over the cores of
+// kernels/elementwise.cuh, so results never depend on the grid and match the CPU loops bitwise.
+#include "kernels/device_compat.cuh"
+#include "kernels/elementwise.cuh"
+#include "kernels/elementwise.h"
+#include "kernels/launch.cuh"
+
+namespace bmc::BMC_KNS {
+namespace {
+
+constexpr int kElementwiseBlock = 256;
+
+// --- kernels
+
+__global__ void add_kernel(float* y, const float* a, const float* b, int64_t n) {
+  BMC_GRID_STRIDE_LOOP(i, n) { y[i] = add_value(a[i], b[i]); }
+}
+
+__global__ void axpy_kernel(float* y, float alpha, const float* x, int64_t n) {
+  BMC_GRID_STRIDE_LOOP(i, n) { y[i] = axpy_value(y[i], alpha, x[i]); }
+}
+
+__global__ void scale_kernel(float* y, float alpha, int64_t n) {
+  BMC_GRID_STRIDE_LOOP(i, n) { y[i] = scale_value(y[i], alpha); }
+}
+
+}  // namespace
+
+// --- launchers
+
+void add(float* y, const float* a, const float* b, int64_t n, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("add_kernel", add_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
+         y, a, b, n);
+}
+
+void axpy(float* y, float alpha, const float* x, int64_t n, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("axpy_kernel", axpy_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock,
+         stream, y, alpha, x, n);
+}
+
+void scale(float* y, float alpha, int64_t n, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("scale_kernel", scale_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock,
+         stream, y, alpha, n);
+}
+
+}  // namespace bmc::BMC_KNS

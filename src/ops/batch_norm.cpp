@@ -1,0 +1,196 @@
+#include "ops/batch_norm.h"
+
+#include <cmath>
+
+#include "ops/check.h"
+
+namespace bmc::ops {
+
+#if BMC_HAS_CUDA
+void batch_norm_forward_train_cuda(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                                   const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                   Tensor& running_var, float momentum, float eps);
+void batch_norm_forward_eval_cuda(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                  const Tensor& running_mean, const Tensor& running_var, float eps);
+void batch_norm_backward_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
+                              const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd);
+#endif
+
+namespace {
+
+// x viewed as (outer = N, channels = C, inner = H * W); channel c's elements are
+// x[(o * C + c) * inner + i].
+struct BnDims {
+  int64_t outer, channels, inner;
+  int64_t per_channel() const { return outer * inner; }
+};
+
+BnDims check_bn_input(const char* op, const Tensor& x) {
+  check_dtype(op, "x", x, DType::F32);
+  BMC_CHECK(x.rank() == 4 || x.rank() == 2, op, ": x must be (N, C, H, W) or (N, C), got ", x.describe());
+  return {x.dim(0), x.dim(1), x.rank() == 4 ? x.dim(2) * x.dim(3) : 1};
+}
+
+void check_channel_vector(const char* op, const char* name, const Tensor& t, int64_t channels) {
+  check_dtype(op, name, t, DType::F32);
+  check_shape(op, name, t, {channels});
+}
+
+// Statistics in double with two passes (mean, then squared deviations): no cancellation.
+struct ChannelStats {
+  double mean, var_biased;
+};
+
+ChannelStats channel_stats(const float* x, const BnDims& d, int64_t c) {
+  double sum = 0;
+  for (int64_t o = 0; o < d.outer; ++o) {
+    const float* p = x + (o * d.channels + c) * d.inner;
+    for (int64_t i = 0; i < d.inner; ++i) sum += p[i];
+  }
+  const double mean = sum / static_cast<double>(d.per_channel());
+  double sq = 0;
+  for (int64_t o = 0; o < d.outer; ++o) {
+    const float* p = x + (o * d.channels + c) * d.inner;
+    for (int64_t i = 0; i < d.inner; ++i) sq += (p[i] - mean) * (p[i] - mean);
+  }
+  return {mean, sq / static_cast<double>(d.per_channel())};
+}
+
+// y = (x - mean) * invstd * gamma + beta for channel c, as y = x * a + b.
+void normalize_channel(float* y, const float* x, const BnDims& d, int64_t c, double mean, double invstd,
+                       float gamma, float beta) {
+  const double a = invstd * gamma;
+  const double b = beta - mean * a;
+  for (int64_t o = 0; o < d.outer; ++o) {
+    const int64_t base = (o * d.channels + c) * d.inner;
+    for (int64_t i = 0; i < d.inner; ++i) y[base + i] = static_cast<float>(x[base + i] * a + b);
+  }
+}
+
+void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x, const float* gamma,
+                          const float* beta, float* running_mean, float* running_var, float momentum, float eps,
+                          const BnDims& d) {
+  const double m = momentum;
+  const double count = static_cast<double>(d.per_channel());
+#pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
+  for (int64_t c = 0; c < d.channels; ++c) {
+    const ChannelStats s = channel_stats(x, d, c);
+    const double invstd = 1.0 / std::sqrt(s.var_biased + eps);
+    normalize_channel(y, x, d, c, s.mean, invstd, gamma[c], beta[c]);
+    saved_mean[c] = static_cast<float>(s.mean);
+    saved_invstd[c] = static_cast<float>(invstd);
+    const double var_unbiased = s.var_biased * count / (count - 1);
+    running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * s.mean);
+    running_var[c] = static_cast<float>((1 - m) * running_var[c] + m * var_unbiased);
+  }
+}
+
+void batch_norm_eval_cpu(float* y, const float* x, const float* gamma, const float* beta,
+                         const float* running_mean, const float* running_var, float eps, const BnDims& d) {
+#pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
+  for (int64_t c = 0; c < d.channels; ++c) {
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
+    normalize_channel(y, x, d, c, running_mean[c], invstd, gamma[c], beta[c]);
+  }
+}
+
+// With xhat = (x - mean) * invstd and M elements per channel:
+//   dbeta = sum dy, dgamma = sum dy * xhat,
+//   dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M).
+void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                             const float* gamma, const float* saved_mean, const float* saved_invstd,
+                             const BnDims& d) {
+  const double count = static_cast<double>(d.per_channel());
+#pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
+  for (int64_t c = 0; c < d.channels; ++c) {
+    const double mean = saved_mean[c], invstd = saved_invstd[c];
+    double sum_dy = 0, sum_dy_xhat = 0;
+    for (int64_t o = 0; o < d.outer; ++o) {
+      const int64_t base = (o * d.channels + c) * d.inner;
+      for (int64_t i = 0; i < d.inner; ++i) {
+        sum_dy += dy[base + i];
+        sum_dy_xhat += dy[base + i] * ((x[base + i] - mean) * invstd);
+      }
+    }
+    dbeta[c] += static_cast<float>(sum_dy);
+    dgamma[c] += static_cast<float>(sum_dy_xhat);
+    const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+    const double k = gamma[c] * invstd;
+    for (int64_t o = 0; o < d.outer; ++o) {
+      const int64_t base = (o * d.channels + c) * d.inner;
+      for (int64_t i = 0; i < d.inner; ++i) {
+        const double xhat = (x[base + i] - mean) * invstd;
+        dx[base + i] = static_cast<float>(k * (dy[base + i] - mean_dy - xhat * mean_dy_xhat));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                              const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                              Tensor& running_var, float momentum, float eps) {
+  const char* op = "batch_norm_forward_train";
+  const BnDims d = check_bn_input(op, x);
+  check_dtype(op, "y", y, DType::F32);
+  check_shape(op, "y", y, x.shape());
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma}, {"beta", &beta},
+                                {"running_mean", &running_mean}, {"running_var", &running_var},
+                                {"saved_mean", &saved_mean}, {"saved_invstd", &saved_invstd}})
+    check_channel_vector(op, name, *t, d.channels);
+  // The unbiased variance for running_var divides by M - 1 (PyTorch raises here too).
+  BMC_CHECK(d.per_channel() > 1, op, ": training needs more than one value per channel, got x ", x.describe());
+  BMC_CHECK(momentum >= 0 && momentum <= 1, op, ": momentum must be in [0, 1], got ", momentum);
+  BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
+  check_same_device(op, {&y, &saved_mean, &saved_invstd, &x, &gamma, &beta, &running_mean, &running_var});
+  check_no_alias(op, y, x);
+  if (x.device().is_cuda())
+    return BMC_DISPATCH_CUDA(batch_norm_forward_train_cuda(y, saved_mean, saved_invstd, x, gamma, beta,
+                                                           running_mean, running_var, momentum, eps));
+  batch_norm_train_cpu(y.data<float>(), saved_mean.data<float>(), saved_invstd.data<float>(), x.data<float>(),
+                       gamma.data<float>(), beta.data<float>(), running_mean.data<float>(),
+                       running_var.data<float>(), momentum, eps, d);
+}
+
+void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                             const Tensor& running_mean, const Tensor& running_var, float eps) {
+  const char* op = "batch_norm_forward_eval";
+  const BnDims d = check_bn_input(op, x);
+  check_dtype(op, "y", y, DType::F32);
+  check_shape(op, "y", y, x.shape());
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma}, {"beta", &beta},
+                                {"running_mean", &running_mean}, {"running_var", &running_var}})
+    check_channel_vector(op, name, *t, d.channels);
+  BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
+  check_same_device(op, {&y, &x, &gamma, &beta, &running_mean, &running_var});
+  check_no_alias(op, y, x);
+  if (x.device().is_cuda())
+    return BMC_DISPATCH_CUDA(batch_norm_forward_eval_cuda(y, x, gamma, beta, running_mean, running_var, eps));
+  batch_norm_eval_cpu(y.data<float>(), x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                      running_mean.data<float>(), running_var.data<float>(), eps, d);
+}
+
+void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
+                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd) {
+  const char* op = "batch_norm_backward";
+  const BnDims d = check_bn_input(op, x);
+  check_dtype(op, "dy", dy, DType::F32);
+  check_shape(op, "dy", dy, x.shape());
+  check_dtype(op, "dx", dx, DType::F32);
+  check_shape(op, "dx", dx, x.shape());
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"dgamma", &dgamma}, {"dbeta", &dbeta},
+                                {"gamma", &gamma}, {"saved_mean", &saved_mean}, {"saved_invstd", &saved_invstd}})
+    check_channel_vector(op, name, *t, d.channels);
+  check_same_device(op, {&dx, &dgamma, &dbeta, &dy, &x, &gamma, &saved_mean, &saved_invstd});
+  check_no_alias(op, dx, dy);
+  check_no_alias(op, dx, x);
+  if (x.device().is_cuda())
+    return BMC_DISPATCH_CUDA(
+        batch_norm_backward_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd));
+  batch_norm_backward_cpu(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), dy.data<float>(),
+                          x.data<float>(), gamma.data<float>(), saved_mean.data<float>(),
+                          saved_invstd.data<float>(), d);
+}
+
+}  // namespace bmc::ops

@@ -1,0 +1,226 @@
+// conv2d: validation, dispatch and the CPU implementation (im2col + OpenBLAS sgemm).
+//
+// CPU strategy: OpenMP splits the batch across threads; each thread turns one image at a time
+// into a column matrix in its own scratch buffer (from the memory pool) and runs single-threaded
+// GEMMs on it (see ops/blas_threads.h for why not threaded BLAS inside OpenMP). One image's
+// column matrix is at most a few hundred KiB for ResNet-sized layers, so it stays in L2 between
+// im2col and the GEMM. 1x1 convolutions with stride 1 and no padding use the image itself as the
+// column matrix. With fewer images than threads the loop runs serially and BLAS keeps its threads.
+#include "ops/conv2d.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "ops/blas_threads.h"
+#include "ops/check.h"
+#include "ops/im2col.h"
+
+namespace bmc::ops {
+
+#if BMC_HAS_CUDA
+void conv2d_forward_cuda(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
+void conv2d_backward_cuda(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
+                          const Tensor& w, const Conv2dParams& p);
+#endif
+
+namespace {
+
+struct ConvDims {
+  int n, k;
+  ConvGeometry g;
+
+  int64_t x_image() const { return int64_t{g.c} * g.h * g.w; }
+  int64_t y_image() const { return int64_t{k} * g.p * g.q; }
+  int64_t taps() const { return g.col_rows(); }  // C*R*S, the GEMM's inner dimension
+  // The image is its own column matrix.
+  bool pointwise() const {
+    return g.r == 1 && g.s == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
+  }
+};
+
+// Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
+int image_threads(int n) {
+  const int threads = omp_get_max_threads();
+  return n >= threads ? threads : 1;
+}
+
+void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const ConvDims& d) {
+  const int threads = image_threads(d.n);
+  const int64_t col_size = d.taps() * d.g.col_cols();
+  Tensor scratch = d.pointwise() ? Tensor() : Tensor({threads * col_size});
+  const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
+  const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int n = 0; n < d.n; ++n) {
+    const float* xn = x + n * d.x_image();
+    float* yn = y + n * d.y_image();
+    const float* col = xn;
+    if (!d.pointwise()) {
+      float* own = scratch.data<float>() + omp_get_thread_num() * col_size;
+      im2col(own, xn, d.g);
+      col = own;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, pq, taps, 1.0f, w, taps, col, pq, 0.0f, yn, pq);
+    if (b)
+      for (int o = 0; o < k; ++o) {
+        float* row = yn + int64_t{o} * pq;
+        for (int i = 0; i < pq; ++i) row[i] += b[o];
+      }
+  }
+}
+
+// db[k] += sum over images and pixels of dy[n, k, :], one channel per iteration (deterministic).
+void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
+  const int64_t pq = d.g.col_cols();
+#pragma omp parallel for schedule(static) if (int64_t{d.n} * d.k * pq > 65536)
+  for (int o = 0; o < d.k; ++o) {
+    float sum = 0.0f;
+    for (int n = 0; n < d.n; ++n) {
+      const float* row = dy + n * d.y_image() + o * pq;
+      float image_sum = 0.0f;
+      for (int64_t i = 0; i < pq; ++i) image_sum += row[i];
+      sum += image_sum;
+    }
+    db[o] += sum;
+  }
+}
+
+// dx overwritten and dw accumulated, each skipped when null. Each thread accumulates dw over its
+// images into its own partial sum (thread 0 directly into dw); the partials are added in thread
+// order, so the result does not depend on scheduling.
+void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
+                         const ConvDims& d) {
+  const int threads = image_threads(d.n);
+  const int64_t col_size = d.taps() * d.g.col_cols(), w_size = int64_t{d.k} * d.taps();
+  // Per thread: the column matrix of x (for dw) and the column gradient (for dx).
+  const int64_t per_thread = d.pointwise() ? 0 : ((dx ? 1 : 0) + (dw ? 1 : 0)) * col_size;
+  const int64_t partial_count = dw ? threads - 1 : 0;
+  Tensor scratch({threads * per_thread + partial_count * w_size});
+  float* partials = scratch.data<float>() + threads * per_thread;
+  std::memset(partials, 0, sizeof(float) * partial_count * w_size);
+  const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
+  const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    float* col_x = scratch.data<float>() + t * per_thread;
+    float* dcol = dw ? col_x + col_size : col_x;
+    float* dw_acc = t == 0 || !dw ? dw : partials + (t - 1) * w_size;
+#pragma omp for schedule(static)
+    for (int n = 0; n < d.n; ++n) {
+      const float* xn = x + n * d.x_image();
+      const float* dyn = dy + n * d.y_image();
+      if (dx) {
+        float* dxn = dx + n * d.x_image();
+        if (d.pointwise()) {  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, dxn, pq);
+        } else {
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, dcol, pq);
+          std::memset(dxn, 0, sizeof(float) * d.x_image());
+          col2im_add(dxn, dcol, d.g);
+        }
+      }
+      if (dw) {
+        const float* col = xn;
+        if (!d.pointwise()) {
+          im2col(col_x, xn, d.g);
+          col = col_x;
+        }
+        // dw (K, CRS) += dy_n (K, PQ) * col^T (PQ, CRS)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, taps, pq, 1.0f, dyn, pq, col, pq, 1.0f, dw_acc, taps);
+      }
+    }
+  }
+  for (int64_t t = 0; t < partial_count; ++t) {
+    const float* part = partials + t * w_size;
+    for (int64_t i = 0; i < w_size; ++i) dw[i] += part[i];
+  }
+}
+
+int checked_int(const char* op, const char* what, int64_t v) {
+  BMC_CHECK(v <= INT32_MAX, op, ": ", what, " = ", v, " exceeds the int range");
+  return static_cast<int>(v);
+}
+
+ConvDims check_conv(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
+  check_dtype(op, "x", x, DType::F32);
+  check_dtype(op, "w", w, DType::F32);
+  check_rank(op, "x", x, 4);
+  check_rank(op, "w", w, 4);
+  const Shape out = conv2d_output_shape(x.shape(), w.shape(), p);
+  if (b.defined()) {
+    check_dtype(op, "b", b, DType::F32);
+    check_shape(op, "b", b, {w.dim(0)});
+  }
+  ConvDims d{};
+  d.n = checked_int(op, "N", x.dim(0));
+  d.k = checked_int(op, "K", w.dim(0));
+  d.g = {checked_int(op, "C", x.dim(1)), checked_int(op, "H", x.dim(2)), checked_int(op, "W", x.dim(3)),
+         checked_int(op, "R", w.dim(2)), checked_int(op, "S", w.dim(3)), static_cast<int>(out[2]),
+         static_cast<int>(out[3]), p.stride_h, p.stride_w, p.pad_h, p.pad_w};
+  checked_int(op, "C*R*S", d.taps());
+  checked_int(op, "P*Q", d.g.col_cols());
+  return d;
+}
+
+}  // namespace
+
+Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
+  BMC_CHECK(x.rank() == 4 && w.rank() == 4, "conv2d: x and w must have rank 4 (N, C, H, W) and (K, C, R, S), got x ",
+            x.str(), " and w ", w.str());
+  BMC_CHECK(x[1] == w[1], "conv2d: x has ", x[1], " channels but w expects ", w[1], " (x ", x.str(), ", w ",
+            w.str(), ")");
+  BMC_CHECK(p.stride_h >= 1 && p.stride_w >= 1, "conv2d: strides must be >= 1, got (", p.stride_h, ", ",
+            p.stride_w, ")");
+  BMC_CHECK(p.pad_h >= 0 && p.pad_w >= 0, "conv2d: padding must be >= 0, got (", p.pad_h, ", ", p.pad_w, ")");
+  BMC_CHECK(w[0] >= 1 && w[2] >= 1 && w[3] >= 1, "conv2d: w must have K, R, S >= 1, got ", w.str());
+  const int64_t ph = x[2] + 2 * int64_t{p.pad_h} - w[2], pw = x[3] + 2 * int64_t{p.pad_w} - w[3];
+  BMC_CHECK(ph >= 0 && pw >= 0, "conv2d: the ", w[2], "x", w[3], " filter is larger than the padded input (x ",
+            x.str(), ", padding (", p.pad_h, ", ", p.pad_w, "))");
+  return {x[0], w[0], ph / p.stride_h + 1, pw / p.stride_w + 1};
+}
+
+void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
+  const char* op = "conv2d_forward";
+  const ConvDims d = check_conv(op, x, w, b, p);
+  check_shape(op, "y", y, conv2d_output_shape(x.shape(), w.shape(), p));
+  check_dtype(op, "y", y, DType::F32);
+  check_same_device(op, {&y, &x, &w, &b});
+  check_no_alias(op, y, x);
+  check_no_alias(op, y, w);
+  if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(conv2d_forward_cuda(y, x, w, b, p));
+  if (d.n == 0) return;
+  conv2d_forward_cpu(y.data<float>(), x.data<float>(), w.data<float>(), b.defined() ? b.data<float>() : nullptr, d);
+}
+
+void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,
+                     const Conv2dParams& p) {
+  const char* op = "conv2d_backward";
+  const ConvDims d = check_conv(op, x, w, db, p);
+  check_dtype(op, "dy", dy, DType::F32);
+  check_shape(op, "dy", dy, conv2d_output_shape(x.shape(), w.shape(), p));
+  if (dw.defined()) {
+    check_dtype(op, "dw", dw, DType::F32);
+    check_shape(op, "dw", dw, w.shape());
+    check_no_alias(op, dw, w);
+  }
+  if (dx.defined()) {
+    check_dtype(op, "dx", dx, DType::F32);
+    check_shape(op, "dx", dx, x.shape());
+    check_no_alias(op, dx, dy);
+    check_no_alias(op, dx, x);
+    check_no_alias(op, dx, w);
+  }
+  check_same_device(op, {&dx, &dw, &db, &dy, &x, &w});
+  if (dy.device().is_cuda()) return BMC_DISPATCH_CUDA(conv2d_backward_cuda(dx, dw, db, dy, x, w, p));
+  if (d.n == 0) return;
+  conv2d_backward_cpu(dx.defined() ? dx.data<float>() : nullptr, dw.defined() ? dw.data<float>() : nullptr,
+                      dy.data<float>(),
+                      x.data<float>(), w.data<float>(), d);
+  if (db.defined()) conv2d_bias_grad_cpu(db.data<float>(), dy.data<float>(), d);
+}
+
+}  // namespace bmc::ops

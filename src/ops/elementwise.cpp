@@ -1,0 +1,61 @@
+#include "ops/elementwise.h"
+
+#include "kernels/elementwise.cuh"
+#include "ops/check.h"
+
+namespace bmc::ops {
+
+#if BMC_HAS_CUDA
+void add_forward_cuda(Tensor& y, const Tensor& a, const Tensor& b);
+void axpy_cuda(Tensor& y, float alpha, const Tensor& x);
+void scale_cuda(Tensor& y, float alpha);
+#endif
+
+namespace {
+
+constexpr int64_t kParallelThreshold = 65536;
+
+void add_cpu(float* y, const float* a, const float* b, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) y[i] = add_value(a[i], b[i]);
+}
+
+void axpy_cpu(float* y, float alpha, const float* x, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) y[i] = axpy_value(y[i], alpha, x[i]);
+}
+
+void scale_cpu(float* y, float alpha, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) y[i] = scale_value(y[i], alpha);
+}
+
+}  // namespace
+
+void add_forward(Tensor& y, const Tensor& a, const Tensor& b) {
+  check_dtype("add_forward", "a", a, DType::F32);
+  check_dtype("add_forward", "b", b, DType::F32);
+  check_shape("add_forward", "b", b, a.shape());
+  check_dtype("add_forward", "y", y, DType::F32);
+  check_shape("add_forward", "y", y, a.shape());
+  check_same_device("add_forward", {&y, &a, &b});
+  if (a.device().is_cuda()) return BMC_DISPATCH_CUDA(add_forward_cuda(y, a, b));
+  add_cpu(y.data<float>(), a.data<float>(), b.data<float>(), a.numel());
+}
+
+void axpy(Tensor& y, float alpha, const Tensor& x) {
+  check_dtype("axpy", "x", x, DType::F32);
+  check_dtype("axpy", "y", y, DType::F32);
+  check_shape("axpy", "y", y, x.shape());
+  check_same_device("axpy", {&y, &x});
+  if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(axpy_cuda(y, alpha, x));
+  axpy_cpu(y.data<float>(), alpha, x.data<float>(), x.numel());
+}
+
+void scale(Tensor& y, float alpha) {
+  check_dtype("scale", "y", y, DType::F32);
+  if (y.device().is_cuda()) return BMC_DISPATCH_CUDA(scale_cuda(y, alpha));
+  scale_cpu(y.data<float>(), alpha, y.numel());
+}
+
+}  // namespace bmc::ops

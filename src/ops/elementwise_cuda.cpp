@@ -1,0 +1,23 @@
+// Elementwise ops on CUDA: launches of kernels/elementwise.cu on the device's stream.
+#include "core/cuda_context.h"
+#include "kernels/elementwise.h"
+#include "ops/elementwise.h"
+
+namespace bmc::ops {
+
+void add_forward_cuda(Tensor& y, const Tensor& a, const Tensor& b) {
+  auto& ctx = cuda::context(a.device());
+  kernels::add(y.data<float>(), a.data<float>(), b.data<float>(), a.numel(), ctx.stream);
+}
+
+void axpy_cuda(Tensor& y, float alpha, const Tensor& x) {
+  auto& ctx = cuda::context(x.device());
+  kernels::axpy(y.data<float>(), alpha, x.data<float>(), x.numel(), ctx.stream);
+}
+
+void scale_cuda(Tensor& y, float alpha) {
+  auto& ctx = cuda::context(y.device());
+  kernels::scale(y.data<float>(), alpha, y.numel(), ctx.stream);
+}
+
+}  // namespace bmc::ops

@@ -1,0 +1,25 @@
+// im2col / col2im for one NCHW image (CPU). The column matrix has one row per filter tap
+// (c, r, s), in the order of a (K, C, R, S) filter's inner dimensions, and one column per output
+// pixel (p, q), so a convolution is the GEMM  y (K, P*Q) = w (K, C*R*S) * col (C*R*S, P*Q).
+#pragma once
+
+#include <cstdint>
+
+namespace bmc::ops {
+
+struct ConvGeometry {
+  int c, h, w;        // input channels and size
+  int r, s;           // filter size
+  int p, q;           // output size
+  int stride_h, stride_w, pad_h, pad_w;
+
+  int64_t col_rows() const { return int64_t{c} * r * s; }
+  int64_t col_cols() const { return int64_t{p} * q; }
+};
+
+// col: (C*R*S, P*Q) written; taps that fall into the padding are 0.  x: (C, H, W).
+void im2col(float* col, const float* x, const ConvGeometry& g);
+// dx: (C, H, W) += the column gradients scattered back (overlapping taps accumulate).
+void col2im_add(float* dx, const float* col, const ConvGeometry& g);
+
+}  // namespace bmc::ops

@@ -1,0 +1,96 @@
+// add_forward, axpy, scale: closed forms, aliasing, bad inputs, and GPU parity (skipped without a
+// device).
+#include <gtest/gtest.h>
+
+#include "ops/elementwise.h"
+#include "tests/support/compare.h"
+#include "tests/support/gpu_env.h"
+
+namespace bmc {
+namespace {
+
+TEST(Elementwise, AddClosedForm) {
+  const Tensor a = Tensor::from_vector<float>({1, 2, 3, -4}, {2, 2});
+  const Tensor b = Tensor::from_vector<float>({0.5f, -2, 7, 4}, {2, 2});
+  Tensor y({2, 2});
+  ops::add_forward(y, a, b);
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1.5f, 0, 10, 0}));
+}
+
+TEST(Elementwise, AddMayWriteIntoEitherInput) {
+  Tensor a = Tensor::from_vector<float>({1, 2, 3}, {3});
+  Tensor b = Tensor::from_vector<float>({10, 20, 30}, {3});
+  ops::add_forward(a, a, b);
+  EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{11, 22, 33}));
+  ops::add_forward(b, a, b);
+  EXPECT_EQ(b.to_vector<float>(), (std::vector<float>{21, 42, 63}));
+}
+
+TEST(Elementwise, AxpyAccumulatesScaledInput) {
+  Tensor y = Tensor::from_vector<float>({1, 1, 1, 1, 1}, {5});
+  const Tensor x = Tensor::from_vector<float>({0, 1, -2, 4, 0.5f}, {5});
+  ops::axpy(y, 0.5f, x);
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1, 1.5f, 0, 3, 1.25f}));
+  ops::axpy(y, -1.0f, y);  // y aliasing x: y + (-1) * y
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{0, 0, 0, 0, 0}));
+}
+
+TEST(Elementwise, AxpyRoundsProductAndSumSeparately) {
+  // (1 + 2^-13)(1 - 2^-13) = 1 - 2^-26 rounds to 1 in f32, so y = -1 + 1 = 0; an FMA would keep
+  // the product exact and give -2^-26. The core promises two roundings on every backend.
+  const float e = 1.0f / 8192;
+  Tensor y = Tensor::from_vector<float>({-1.0f}, {1});
+  const Tensor x = Tensor::from_vector<float>({1.0f - e}, {1});
+  ops::axpy(y, 1.0f + e, x);
+  EXPECT_EQ(y.to_vector<float>()[0], 0.0f);
+}
+
+TEST(Elementwise, ScaleMultipliesInPlace) {
+  Tensor y = test::random_uniform({3, 5, 7}, 40);
+  const auto before = y.to_vector<float>();
+  ops::scale(y, -3.0f);
+  const auto after = y.to_vector<float>();
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i] * -3.0f) << i;
+}
+
+TEST(Elementwise, EmptyTensorsAreANoOp) {
+  Tensor y({0, 3}), a({0, 3}), b({0, 3});
+  EXPECT_NO_THROW(ops::add_forward(y, a, b));
+  EXPECT_NO_THROW(ops::axpy(y, 2.0f, a));
+  EXPECT_NO_THROW(ops::scale(y, 2.0f));
+}
+
+TEST(Elementwise, RejectsBadInputs) {
+  Tensor y({2, 3}), a({2, 3}), b({3, 2}), ints({2, 3}, DType::I32);
+  EXPECT_THROW(ops::add_forward(y, a, b), Error);
+  EXPECT_THROW(ops::add_forward(b, a, a), Error);
+  EXPECT_THROW(ops::add_forward(y, a, ints), Error);
+  EXPECT_THROW(ops::axpy(y, 1.0f, b), Error);
+  EXPECT_THROW(ops::axpy(ints, 1.0f, a), Error);
+  EXPECT_THROW(ops::scale(ints, 2.0f), Error);
+  Tensor undefined;
+  EXPECT_THROW(ops::scale(undefined, 2.0f), Error);
+}
+
+TEST(ElementwiseGpu, MatchesCpuBitwise) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  const Shape shape{3, 5, 7, 11};
+  const Tensor a = test::random_uniform(shape, 41), b = test::random_uniform(shape, 42);
+  Tensor y(shape), gy(shape, DType::F32, gpu);
+  const Tensor ga = a.to(gpu), gb = b.to(gpu);
+  ops::add_forward(y, a, b);
+  ops::add_forward(gy, ga, gb);
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
+  ops::axpy(y, 0.3f, b);
+  ops::axpy(gy, 0.3f, gb);
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
+  ops::scale(y, -1.7f);
+  ops::scale(gy, -1.7f);
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
+  Tensor mixed(shape);
+  EXPECT_THROW(ops::add_forward(mixed, ga, b), Error);
+}
+
+}  // namespace
+}  // namespace bmc
