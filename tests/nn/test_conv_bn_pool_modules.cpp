@@ -18,8 +18,17 @@
 namespace bmc {
 namespace {
 
-// Checks d(sum r * y)/d(x) and /d(every parameter) of model(x) against finite differences.
-void expect_gradients(nn::Model& model, Tensor& x, uint64_t seed, const test::GradCheckOptions& options = {}) {
+// Checks d(sum r * y)/d(x) and /d(every parameter) of model(x) against finite differences, at
+// most 48 spread elements per tensor (each costs two whole forwards).
+test::GradCheckOptions sparse_check(float step = 1e-2f, float tol = 2e-2f) {
+  test::GradCheckOptions options;
+  options.step = step;
+  options.tol = tol;
+  options.max_elements = 48;
+  return options;
+}
+
+void expect_gradients(nn::Model& model, Tensor& x, uint64_t seed, const test::GradCheckOptions& options = sparse_check()) {
   auto forward = [&] { return model.forward(x); };
   const Tensor y = forward();
   const Tensor r = test::random_uniform(y.shape(), seed);
@@ -87,9 +96,8 @@ TEST(PoolModules, ShapesAndGradients) {
   nn::Model model("pools", std::move(chain), Device::cpu());
   Tensor x = test::random_uniform({2, 3, 7, 6}, 8);  // max: 4x3, avg: 3x2, global: (2, 3)
   EXPECT_EQ(model.forward(x).shape(), Shape({2, 3}));
-  test::GradCheckOptions options;
-  options.step = 1e-3f;  // distinct uniform values: a max never switches within +-1e-3 here
-  expect_gradients(model, x, 9, options);
+  // Step 1e-3: distinct uniform values, so a window maximum never switches within +-1e-3 here.
+  expect_gradients(model, x, 9, sparse_check(1e-3f));
 }
 
 TEST(ResidualModule, BlockGradientsMatchFiniteDifferences) {
@@ -107,10 +115,8 @@ TEST(ResidualModule, BlockGradientsMatchFiniteDifferences) {
   EXPECT_EQ(names, (std::vector<std::string>{"conv1.weight", "bn1.weight", "bn1.bias", "conv2.weight",
                                              "shortcut.0.weight"}));
   Tensor x = test::random_uniform({3, 2, 5, 5}, 11);
-  test::GradCheckOptions options;
-  options.step = 1e-3f;
-  options.tol = 5e-2f;  // two ReLUs: a few points sit near a kink at this step
-  expect_gradients(model, x, 12, options);
+  // Two ReLUs: a loose tolerance covers points that sit near a kink at this step.
+  expect_gradients(model, x, 12, sparse_check(1e-3f, 5e-2f));
 }
 
 }  // namespace
