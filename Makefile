@@ -113,8 +113,10 @@ demo: $(BUILD)/bmc
 	./datasets/fetch mnist
 	$(BUILD)/bmc train --model mnist_lenet_300_100 --device auto
 
+# Benchmarks next to PyTorch references measured in the same run (needs python3-torch).
 bench: $(BUILD)/bmc_bench
-	$(BUILD)/bmc_bench --benchmark_min_time=0.2
+	@BMC_WITH_TORCH=1 ./scripts/install-deps.sh
+	./bench/compare.py
 
 gpu-check:
 	@./scripts/gpu-check.sh

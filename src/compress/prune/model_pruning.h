@@ -1,0 +1,51 @@
+// Pruning a whole model (OpenLTH's sparse_global and its layer-wise variant) and the masks the
+// lottery-ticket experiments exchange. A mask file is safetensors with one u8 0/1 tensor per
+// prunable parameter, named like the parameter (e.g. fc_layers.0.weight).
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "nn/model.h"
+
+namespace bmc::compress {
+
+enum class PruningStrategy { SparseGlobal, Layerwise };
+PruningStrategy parse_pruning_strategy(const std::string& name);  // sparse_global | layerwise
+
+struct PruningOptions {
+  PruningStrategy strategy = PruningStrategy::SparseGlobal;
+  double fraction = 0.2;  // of the remaining weights, per level (double, as OpenLTH's Python float)
+  std::set<std::string> ignore;      // prunable parameters left dense (e.g. "fc.weight")
+};
+
+// Conv and linear weights (ParamKind::Weight) not in `ignore`, in model order.
+std::vector<nn::Parameter*> prunable_parameters(nn::Model& model, const std::set<std::string>& ignore);
+
+// Number of weights one pruning step removes from `remaining`: ceil(fraction * remaining), as
+// OpenLTH's sparse_global computes it.
+int64_t weights_to_prune(int64_t remaining, double fraction);
+
+// One pruning step by magnitude of the model's current weights; returns the number removed.
+// Weights are not changed here: the caller resets or rewinds them and zeroes masked ones.
+int64_t prune_by_magnitude(nn::Model& model, const PruningOptions& options);
+
+struct LayerDensity {
+  std::string name;
+  int64_t total = 0;
+  int64_t remaining = 0;
+};
+std::vector<LayerDensity> layer_densities(nn::Model& model, const std::set<std::string>& ignore);
+
+// Random pruning with given per-layer remaining counts (exact): each layer keeps `remaining`
+// positions chosen uniformly from Philox(seed); used for the random-pruning baseline.
+void apply_random_masks(nn::Model& model, const std::vector<LayerDensity>& densities, uint64_t seed);
+
+// values *= masks, so masked weights are exactly zero.
+void zero_masked_weights(nn::Model& model);
+
+void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore);
+void load_mask(const std::string& path, nn::Model& model);
+
+}  // namespace bmc::compress

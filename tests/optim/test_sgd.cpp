@@ -1,0 +1,110 @@
+// Masked SGD: PyTorch golden steps, masks keep weights and momentum exactly zero, the emulated
+// kernel is bitwise the CPU path at several grid sizes, and the LR schedule follows OpenLTH.
+#define BMC_KNS kernels_emu
+#include "kernels/sgd.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ops/sgd.h"
+#include "optim/lr_schedule.h"
+#include "tests/support/compare.h"
+#include "tests/support/fixtures.h"
+#include "tests/support/gpu_env.h"
+
+namespace bmc {
+namespace {
+
+class SgdGolden : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SgdGolden, MatchesTorchOptimSgd) {
+  const io::SafeTensors f = test::load_fixture(GetParam());
+  SgdHyper h;
+  h.lr = std::stof(f.metadata.at("lr"));
+  h.momentum = std::stof(f.metadata.at("momentum"));
+  h.weight_decay = std::stof(f.metadata.at("weight_decay"));
+  h.nesterov = f.metadata.at("nesterov") == "1";
+  Tensor w = f.at("w0").clone();
+  Tensor m = Tensor::zeros(w.shape()), mask = Tensor::full(w.shape(), 1.0f);
+  for (int s = 0; s < std::stoi(f.metadata.at("steps")); ++s) {
+    ops::masked_sgd_step(w, m, f.at("g" + std::to_string(s)), mask, h);
+    EXPECT_GOLDEN(w, f, "w" + std::to_string(s + 1));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, SgdGolden, ::testing::Values("sgd_plain", "sgd_momentum_wd", "sgd_nesterov_wd"));
+
+TEST(MaskedSgd, MaskedWeightsAndMomentumStayExactlyZero) {
+  const int64_t n = 1000;
+  Tensor w = test::random_uniform({n}, 1), m = Tensor::zeros({n});
+  Tensor mask({n});
+  for (int64_t i = 0; i < n; ++i) mask.data<float>()[i] = (i % 3 == 0) ? 0.0f : 1.0f;
+  const SgdHyper h{0.1f, 0.9f, 1e-4f, true};
+  for (int step = 0; step < 5; ++step) ops::masked_sgd_step(w, m, test::random_uniform({n}, 10 + step), mask, h);
+  for (int64_t i = 0; i < n; i += 3) {
+    EXPECT_EQ(std::signbit(w.data<float>()[i]), false);
+    EXPECT_EQ(w.data<float>()[i], 0.0f);
+    EXPECT_EQ(m.data<float>()[i], 0.0f);
+  }
+  EXPECT_NE(w.data<float>()[1], 0.0f);
+}
+
+TEST(MaskedSgdKernelEmu, BitwiseEqualToCpuAtSeveralGridSizes) {
+  const int64_t n = 1031;
+  const SgdHyper h{0.05f, 0.9f, 5e-4f, true};
+  const Tensor g = test::random_uniform({n}, 3);
+  Tensor mask({n});
+  for (int64_t i = 0; i < n; ++i) mask.data<float>()[i] = (i % 7 == 0) ? 0.0f : 1.0f;
+  Tensor w_cpu = test::random_uniform({n}, 4), m_cpu = test::random_uniform({n}, 5);
+  Tensor w0 = w_cpu.clone(), m0 = m_cpu.clone();
+  ops::masked_sgd_step(w_cpu, m_cpu, g, mask, h);
+  for (int grid_limit : {1, 3, 8, 0}) {
+    Tensor w = w0.clone(), m = m0.clone();
+    kernels_emu::masked_sgd(w.data<float>(), m.data<float>(), g.data<float>(), mask.data<float>(), n, h, nullptr,
+                            grid_limit);
+    EXPECT_TRUE(test::bitwise_equal(w, w_cpu)) << "grid_limit " << grid_limit;
+    EXPECT_TRUE(test::bitwise_equal(m, m_cpu)) << "grid_limit " << grid_limit;
+  }
+}
+
+TEST(MaskedSgd, RejectsBadArguments) {
+  Tensor w({4}), m({4}), g({4}), mask({3});
+  EXPECT_THROW(ops::masked_sgd_step(w, m, g, mask, SgdHyper{}), Error);
+  Tensor mask4({4});
+  EXPECT_THROW(ops::masked_sgd_step(w, m, g, mask4, SgdHyper{-1.0f, 0, 0, false}), Error);
+}
+
+TEST(MaskedSgdGpu, BitwiseEqualToCpu) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  const int64_t n = 100003;
+  const SgdHyper h{0.05f, 0.9f, 5e-4f, false};
+  const Tensor g = test::random_uniform({n}, 6), mask = test::random_small_ints({n}, 7, 1);
+  Tensor mask01({n});
+  for (int64_t i = 0; i < n; ++i) mask01.data<float>()[i] = mask.data<float>()[i] > 0 ? 1.0f : 0.0f;
+  Tensor w = test::random_uniform({n}, 8), m = test::random_uniform({n}, 9);
+  Tensor gw = w.to(gpu), gm = m.to(gpu);
+  ops::masked_sgd_step(w, m, g, mask01, h);
+  ops::masked_sgd_step(gw, gm, g.to(gpu), mask01.to(gpu), h);
+  EXPECT_TRUE(test::bitwise_equal(gw, w));
+  EXPECT_TRUE(test::bitwise_equal(gm, m));
+}
+
+TEST(LrSchedule, MultiStepAndWarmupAsOpenLth) {
+  optim::LrSchedule s;
+  s.base_lr = 0.1f;
+  s.milestones = {100, 200};
+  s.gamma = 0.1f;
+  EXPECT_FLOAT_EQ(s.at(0), 0.1f);
+  EXPECT_FLOAT_EQ(s.at(99), 0.1f);
+  EXPECT_FLOAT_EQ(s.at(100), 0.01f);
+  EXPECT_FLOAT_EQ(s.at(250), 0.001f);
+  s.warmup_steps = 10;
+  EXPECT_FLOAT_EQ(s.at(0), 0.0f);
+  EXPECT_FLOAT_EQ(s.at(5), 0.05f);
+  EXPECT_FLOAT_EQ(s.at(10), 0.1f);
+}
+
+}  // namespace
+}  // namespace bmc
