@@ -22,7 +22,8 @@ std::string owner_of(const std::string& key) {
 
 std::vector<Entry> entries(nn::Model& model) {
   std::map<std::string, size_t> module_order;
-  model.net().visit_modules([&](const std::string& name, nn::Module&) { module_order.emplace(name, module_order.size()); });
+  model.net().visit_modules(
+      [&](const std::string& name, nn::Module&) { module_order.emplace(name, module_order.size()); });
   // Rank (module pre-order index, parameters before buffers, registration order), as PyTorch.
   std::vector<std::pair<std::tuple<size_t, int, size_t>, Entry>> ranked;
   auto add = [&](const std::string& key, Tensor& t, int group) {

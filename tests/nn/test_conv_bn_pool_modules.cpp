@@ -28,7 +28,8 @@ test::GradCheckOptions sparse_check(float step = 1e-2f, float tol = 2e-2f) {
   return options;
 }
 
-void expect_gradients(nn::Model& model, Tensor& x, uint64_t seed, const test::GradCheckOptions& options = sparse_check()) {
+void expect_gradients(nn::Model& model, Tensor& x, uint64_t seed,
+                      const test::GradCheckOptions& options = sparse_check()) {
   auto forward = [&] { return model.forward(x); };
   const Tensor y = forward();
   const Tensor r = test::random_uniform(y.shape(), seed);
