@@ -23,7 +23,8 @@ Model::Model(std::string arch, std::unique_ptr<Module> net, Device device)
   }
   net_->visit_buffers([&](const std::string& name, Buffer& b) {
     b.name = name;
-    b.value = Tensor::zeros(b.shape, b.dtype, device);
+    b.value = b.dtype == DType::F32 ? Tensor::full(b.shape, b.initial_value, device)
+                                    : Tensor::zeros(b.shape, b.dtype, device);
     buffers_.push_back(&b);
   });
 }

@@ -48,11 +48,12 @@ Parameter& Module::add_parameter(const std::string& local_name, const Shape& sha
   return ref;
 }
 
-Buffer& Module::add_buffer(const std::string& local_name, const Shape& shape, DType dtype) {
+Buffer& Module::add_buffer(const std::string& local_name, const Shape& shape, DType dtype, float initial_value) {
   auto b = std::make_unique<Buffer>();
   b->name = local_name;
   b->shape = shape;
   b->dtype = dtype;
+  b->initial_value = initial_value;
   Buffer& ref = *b;
   buffers_.emplace_back(local_name, std::move(b));
   return ref;

@@ -36,6 +36,7 @@ struct Buffer {
   std::string name;
   Shape shape;
   DType dtype = DType::F32;
+  float initial_value = 0.0f;  // f32 buffers start at this value (BatchNorm's running_var: 1)
   Tensor value;  // owned (not in the arena)
 };
 

@@ -1,0 +1,47 @@
+#include "nn/batch_norm.h"
+
+#include "ops/batch_norm.h"
+
+namespace bmc::nn {
+
+BatchNorm2d::BatchNorm2d(int64_t channels)
+    : Module("BatchNorm2d"),
+      weight_(add_parameter("weight", {channels}, ParamKind::BnWeight, 1)),
+      bias_(add_parameter("bias", {channels}, ParamKind::BnBias, 1)),
+      running_mean_(add_buffer("running_mean", {channels}, DType::F32, 0.0f)),
+      running_var_(add_buffer("running_var", {channels}, DType::F32, 1.0f)),
+      num_batches_tracked_(add_buffer("num_batches_tracked", {}, DType::I64)) {}
+
+Tensor BatchNorm2d::forward_impl(const Tensor& x) {
+  const int64_t c = weight_.shape[0];
+  BMC_CHECK(x.rank() == 4 && x.dim(1) == c, "BatchNorm2d: expected input (N, ", c, ", H, W), got ",
+            x.describe());
+  Tensor y(x.shape(), DType::F32, x.device());
+  if (!training()) {
+    ops::batch_norm_forward_eval(y, x, weight_.value, bias_.value, running_mean_.value, running_var_.value, kEps);
+    return y;
+  }
+  saved_mean_ = Tensor({c}, DType::F32, x.device());
+  saved_invstd_ = Tensor({c}, DType::F32, x.device());
+  ops::batch_norm_forward_train(y, saved_mean_, saved_invstd_, x, weight_.value, bias_.value, running_mean_.value,
+                                running_var_.value, kMomentum, kEps);
+  ++batches_tracked_;
+  x_ = x.view(x.shape());
+  return y;
+}
+
+Tensor BatchNorm2d::backward_impl(const Tensor& dy) {
+  BMC_CHECK(x_.defined(), "BatchNorm2d.backward needs a training-mode forward");
+  Tensor dx(x_.shape(), DType::F32, dy.device());
+  ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_);
+  x_ = Tensor();
+  return dx;
+}
+
+void BatchNorm2d::flush_host_state() {
+  num_batches_tracked_.value.copy_from(Tensor::from_vector<int64_t>({batches_tracked_}, {}));
+}
+
+void BatchNorm2d::reload_host_state() { batches_tracked_ = num_batches_tracked_.value.to_vector<int64_t>()[0]; }
+
+}  // namespace bmc::nn

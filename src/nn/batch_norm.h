@@ -1,0 +1,38 @@
+// PyTorch nn.BatchNorm2d(C) (momentum 0.1, eps 1e-5, affine, tracking running statistics):
+// parameters "weight", "bias" (C); buffers "running_mean" (C, starts 0), "running_var" (C,
+// starts 1), "num_batches_tracked" (i64 scalar). Training normalises with batch statistics and
+// updates the running ones; evaluation uses the running statistics.
+#pragma once
+
+#include "nn/module.h"
+
+namespace bmc::nn {
+
+class BatchNorm2d : public Module {
+ public:
+  static constexpr float kMomentum = 0.1f;
+  static constexpr float kEps = 1e-5f;
+
+  explicit BatchNorm2d(int64_t channels);
+  int64_t num_batches_tracked() const { return batches_tracked_; }
+
+  // The batch counter is counted on the host (one device write per step and layer would stall
+  // the GPU stream) and written into the buffer only when the buffers are read.
+  void flush_host_state() override;
+  void reload_host_state() override;
+
+ protected:
+  Tensor forward_impl(const Tensor& x) override;
+  Tensor backward_impl(const Tensor& dy) override;
+
+ private:
+  Parameter& weight_;
+  Parameter& bias_;
+  Buffer& running_mean_;
+  Buffer& running_var_;
+  Buffer& num_batches_tracked_;
+  int64_t batches_tracked_ = 0;
+  Tensor x_, saved_mean_, saved_invstd_;  // from the last training forward
+};
+
+}  // namespace bmc::nn

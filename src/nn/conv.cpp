@@ -1,0 +1,32 @@
+#include "nn/conv.h"
+
+namespace bmc::nn {
+
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride, int padding, bool bias)
+    : Module("Conv2d"),
+      weight_(add_parameter("weight", {out_channels, in_channels, kernel_size, kernel_size}, ParamKind::Weight,
+                            in_channels * kernel_size * kernel_size)) {
+  params_.stride_h = params_.stride_w = stride;
+  params_.pad_h = params_.pad_w = padding;
+  if (bias) bias_ = &add_parameter("bias", {out_channels}, ParamKind::Bias, weight_.fan_in);
+}
+
+Tensor Conv2d::forward_impl(const Tensor& x) {
+  BMC_CHECK(x.rank() == 4 && x.dim(1) == weight_.shape[1], "Conv2d: expected input (N, ", weight_.shape[1],
+            ", H, W), got ", x.describe());
+  Tensor y(ops::conv2d_output_shape(x.shape(), weight_.shape, params_), DType::F32, x.device());
+  static const Tensor kNoBias;
+  ops::conv2d_forward(y, x, weight_.value, bias_ ? bias_->value : kNoBias, params_);
+  x_ = x.view(x.shape());
+  return y;
+}
+
+Tensor Conv2d::backward_impl(const Tensor& dy) {
+  Tensor dx(x_.shape(), DType::F32, dy.device());
+  Tensor no_bias;
+  ops::conv2d_backward(dx, weight_.grad, bias_ ? bias_->grad : no_bias, dy, x_, weight_.value, params_);
+  x_ = Tensor();
+  return dx;
+}
+
+}  // namespace bmc::nn

@@ -1,0 +1,27 @@
+// PyTorch nn.Conv2d with square kernels, dilation 1, groups 1: parameters "weight" (K, C, R, S),
+// fan_in C*R*S, and an optional "bias" (K).
+#pragma once
+
+#include "nn/module.h"
+#include "ops/conv2d.h"
+
+namespace bmc::nn {
+
+class Conv2d : public Module {
+ public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride = 1, int padding = 0,
+         bool bias = true);
+  Parameter& weight() { return weight_; }
+
+ protected:
+  Tensor forward_impl(const Tensor& x) override;
+  Tensor backward_impl(const Tensor& dy) override;
+
+ private:
+  Parameter& weight_;
+  Parameter* bias_ = nullptr;
+  ops::Conv2dParams params_;
+  Tensor x_;  // alias of the input, kept for the weight gradient
+};
+
+}  // namespace bmc::nn

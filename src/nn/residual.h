@@ -1,0 +1,45 @@
+// A residual block: out = relu(main(x) + shortcut(x)), the shape of OpenLTH's CIFAR ResNet block
+// and torchvision's BasicBlock/Bottleneck. The main path is a list of named layers, each
+// optionally followed by a ReLU; the shortcut is a named module or the identity. Layers are
+// registered in call order, so state_dict keys come out as PyTorch's (conv1, bn1, ..., shortcut).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layers.h"
+
+namespace bmc::nn {
+
+class ResidualBlock : public Module {
+ public:
+  explicit ResidualBlock(std::string type_name) : Module(std::move(type_name)) {}
+
+  template <class M>
+  M& add_main(const std::string& name, std::unique_ptr<M> layer, bool relu_after = false) {
+    main_.push_back({layer.get(), relu_after ? std::make_unique<ReLU>() : nullptr});
+    return add_child(name, std::move(layer));
+  }
+  template <class M>
+  M& set_shortcut(const std::string& name, std::unique_ptr<M> shortcut) {
+    BMC_CHECK(shortcut_ == nullptr, type_name(), ": shortcut set twice");
+    shortcut_ = shortcut.get();
+    return add_child(name, std::move(shortcut));
+  }
+
+ protected:
+  Tensor forward_impl(const Tensor& x) override;
+  Tensor backward_impl(const Tensor& dy) override;
+
+ private:
+  struct Step {
+    Module* layer;
+    std::unique_ptr<ReLU> relu;  // not a child: it has no state PyTorch would save
+  };
+  std::vector<Step> main_;
+  Module* shortcut_ = nullptr;  // identity when null
+  ReLU out_relu_;
+};
+
+}  // namespace bmc::nn
