@@ -30,7 +30,7 @@ NVCCFLAGS := -std=c++20 -O3 -ccbin $(CXX) $(CUDA_ARCH) -Werror all-warnings \
 EMUFLAGS := -x c++ -DBMC_EMU -include kernels/emu/emu.h
 
 # ---- sources -----------------------------------------------------------------------------------
-LIB_DIRS      := src/core src/ops src/nn src/optim src/io src/compress datasets models
+LIB_DIRS      := src/core src/ops src/nn src/optim src/io src/train src/compress datasets models
 LIB_SRC_ALL   := $(shell find $(LIB_DIRS) -name '*.cpp' 2>/dev/null | sort)
 CUDA_HOST_SRC := $(filter %_cuda.cpp src/core/cuda_%.cpp,$(LIB_SRC_ALL))
 LIB_SRC       := $(if $(filter 1,$(HAS_CUDA)),$(LIB_SRC_ALL),$(filter-out $(CUDA_HOST_SRC),$(LIB_SRC_ALL)))

@@ -9,5 +9,7 @@ namespace bmc::cli {
 
 int run_info(const std::vector<std::string>& args);
 int run_data(const std::vector<std::string>& args);
+int run_train(const std::vector<std::string>& args);
+int run_eval(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

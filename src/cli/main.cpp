@@ -24,6 +24,8 @@ const std::map<std::string, CommandEntry>& commands() {
   static const std::map<std::string, CommandEntry> table = {
       {"data", {bmc::cli::run_data, "fetch a dataset (mnist, cifar10, cifar100) or describe a dataset folder"}},
       {"info", {bmc::cli::run_info, "devices, CUDA/cuDNN/cuBLAS versions, CPU threads, BLAS"}},
+      {"train", {bmc::cli::run_train, "train a model into a run directory (resumable)"}},
+      {"eval", {bmc::cli::run_eval, "evaluate a checkpoint: top-1/top-5/loss, optional logits"}},
   };
   return table;
 }

@@ -1,0 +1,41 @@
+// `bmc train`: train a model on real data on the GPU or the CPU, into a run directory keyed by its
+// hyper-parameters; re-running the same command reuses finished work or resumes unfinished work.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "cli/train_flags.h"
+
+namespace bmc::cli {
+
+int run_train(const std::vector<std::string>& argv) {
+  Args args("train", "Train a model (OpenLTH defaults per model; every hyper-parameter overridable).");
+  declare_train_flags(args);
+  args.option("mask", "", "train with this mask (safetensors from bmc prune / lottery); masked weights stay 0");
+  args.option("init-from", "", "start from these weights (safetensors state_dict) instead of a fresh init");
+  if (!args.parse(argv)) return 0;
+  train::TrainHparams hp = hparams_from_flags(args);
+  if (args.given("mask")) hp.mask_digest = train::file_digest(args.get("mask"));
+  if (args.given("init-from")) hp.init_digest = train::file_digest(args.get("init-from"));
+
+  Session session(args, hp);
+  const io::RunDir dir = io::RunDir::open(args.get("out"), "train", hp.hash(), hp.to_json());
+  std::fprintf(stderr, "bmc train: run directory %s\n", dir.path().c_str());
+  if (dir.finished()) {
+    std::fprintf(stderr, "bmc train: already finished; reusing its results\n");
+    return session.report(dir, dir.read_summary());
+  }
+  auto model = session.make_model();
+  if (args.given("init-from")) train::load_weights(args.get("init-from"), *model);
+  if (args.given("mask")) session.apply_mask(*model, args.get("mask"));
+
+  train::Trainer trainer(*model, session.train_loader(), session.test_loader(), hp, dir,
+                         options_from_flags(args, session.train_loader().steps_per_epoch()));
+  const train::TrainResult result = trainer.run();
+  nlohmann::json summary = session.summary(result, trainer.total_steps());
+  dir.write_summary(summary);
+  return session.report(dir, summary);
+}
+
+}  // namespace bmc::cli

@@ -1,0 +1,96 @@
+#include "cli/session.h"
+
+#include <cstdio>
+
+#include "datasets/fetch.h"
+#include "io/safetensors.h"
+#include "models/init.h"
+#include "models/registry.h"
+
+#if BMC_HAS_CUDA
+#include "core/cuda_context.h"
+#endif
+
+namespace bmc::cli {
+
+Session::Session(const Args& args, const train::TrainHparams& hp)
+    : args_(args), hp_(hp), device_(parse_device(args.get("device"))) {
+  if (args.on("deterministic") && device_.is_cuda()) {
+#if BMC_HAS_CUDA
+    cuda::context(device_).deterministic = true;
+#endif
+  }
+  data_dir_ = args.given("data") ? args.get("data") : data::find_dataset_dir(hp.dataset);
+  splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class);
+  data::LoaderOptions train_options;
+  train_options.batch_size = hp.batch_size;
+  train_options.shuffle = true;
+  train_options.seed = hp.data_seed;
+  train_options.augment = hp.augment ? data::Augment::CropFlip : data::Augment::None;
+  train_options.norm = data::standard_normalization(hp.dataset);
+  data::LoaderOptions test_options = train_options;
+  test_options.shuffle = false;
+  test_options.augment = data::Augment::None;
+  test_options.batch_size = std::max(hp.batch_size, 500);
+  train_loader_ = std::make_unique<data::DataLoader>(splits_.train, device_, train_options);
+  test_loader_ = std::make_unique<data::DataLoader>(splits_.test, device_, test_options);
+  std::fprintf(stderr, "bmc: %s on %s: %lld training images, %lld %s images, data from %s\n", hp.model.c_str(),
+               device_.str().c_str(), static_cast<long long>(splits_.train.labels.numel()),
+               static_cast<long long>(splits_.test.labels.numel()), splits_.test_split.c_str(), data_dir_.c_str());
+}
+
+std::unique_ptr<nn::Model> Session::make_model(uint64_t seed_override) const {
+  auto model = models::make_model(hp_.model, device_, splits_.train.num_classes);
+  models::initialize(*model, seed_override == UINT64_MAX ? hp_.seed : seed_override);
+  return model;
+}
+
+void Session::apply_mask(nn::Model& model, const std::string& path) const {
+  const io::SafeTensors masks = io::load_safetensors(path);
+  for (const auto& [name, mask] : masks.tensors) {
+    nn::Parameter& p = model.parameter(name);
+    BMC_CHECK(mask.shape() == p.shape, path, ": mask '", name, "' has shape ", mask.shape().str(),
+              ", the parameter ", p.shape.str());
+    Tensor values = p.value.to(Device::cpu());
+    Tensor m(p.shape);
+    for (int64_t i = 0; i < m.numel(); ++i) {
+      const float v = mask.dtype() == DType::U8 ? mask.data<uint8_t>()[i] : mask.data<float>()[i];
+      BMC_CHECK(v == 0.0f || v == 1.0f, path, ": mask '", name, "' holds ", v, " (expected 0 or 1)");
+      m.data<float>()[i] = v;
+      if (v == 0.0f) values.data<float>()[i] = 0.0f;
+    }
+    p.mask.copy_from(m);
+    p.value.copy_from(values);
+  }
+}
+
+nlohmann::json Session::summary(const train::TrainResult& result, int64_t total_steps) const {
+  return {{"finished", result.finished},
+          {"model", hp_.model},
+          {"dataset", hp_.dataset},
+          {"device", device_.str()},
+          {"steps", total_steps},
+          {"eval_split", splits_.test_split},
+          {"test_loss", result.test.loss},
+          {"test_top1", result.test.top1},
+          {"test_top5", result.test.top5},
+          {"final_train_loss", result.final_train_loss},
+          {"train_seconds", result.seconds},
+          {"images_per_second", result.images_per_second}};
+}
+
+int Session::report(const io::RunDir& dir, const nlohmann::json& summary) const {
+  nlohmann::json out = summary;
+  out["run_dir"] = dir.path();
+  if (args_.on("json")) {
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("run directory: %s\n", dir.path().c_str());
+    std::printf("%s top-1 %.2f%%  top-5 %.2f%%  loss %.4f\n", summary.value("eval_split", "test").c_str(),
+                100 * summary.value("test_top1", 0.0), 100 * summary.value("test_top5", 0.0),
+                summary.value("test_loss", 0.0));
+  }
+  return 0;
+}
+
+}  // namespace bmc::cli

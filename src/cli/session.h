@@ -1,0 +1,46 @@
+// What every training-based command sets up the same way: the device, the dataset splits and
+// their loaders, the model (initialised from the seed), masks, and the summary/report at the end.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli/args.h"
+#include "datasets/loader.h"
+#include "io/run_dir.h"
+#include "nn/model.h"
+#include "train/data_setup.h"
+#include "train/hparams.h"
+#include "train/trainer.h"
+
+namespace bmc::cli {
+
+class Session {
+ public:
+  Session(const Args& args, const train::TrainHparams& hp);
+
+  Device device() const { return device_; }
+  const train::DataSplits& splits() const { return splits_; }
+  const data::DataLoader& train_loader() const { return *train_loader_; }
+  const data::DataLoader& test_loader() const { return *test_loader_; }
+
+  // A fresh model of hp.model on the device, initialised from hp.seed (OpenLTH initialisers).
+  std::unique_ptr<nn::Model> make_model(uint64_t seed_override = UINT64_MAX) const;
+  // Loads a mask file (tensors named like the parameters) into the model's masks and zeroes the
+  // masked weights.
+  void apply_mask(nn::Model& model, const std::string& path) const;
+
+  nlohmann::json summary(const train::TrainResult& result, int64_t total_steps) const;
+  // Prints the run directory and the result (one JSON line on stdout with --json). Returns 0.
+  int report(const io::RunDir& dir, const nlohmann::json& summary) const;
+
+ private:
+  const Args& args_;
+  train::TrainHparams hp_;
+  Device device_;
+  std::string data_dir_;
+  train::DataSplits splits_;
+  std::unique_ptr<data::DataLoader> train_loader_, test_loader_;
+};
+
+}  // namespace bmc::cli

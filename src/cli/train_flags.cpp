@@ -1,0 +1,69 @@
+#include "cli/train_flags.h"
+
+#include "train/defaults.h"
+
+namespace bmc::cli {
+
+void declare_train_flags(Args& args) {
+  args.option("model", "mnist_lenet_300_100", "architecture (mnist_lenet_300_100, cifar_resnet_20, resnet18, ...)");
+  args.option("dataset", "", "dataset name (default: the model's)");
+  args.option("data", "", "dataset directory (default: found with `bmc data fetch` rules)");
+  args.option("device", "auto", "cpu, cuda, cuda:N or auto");
+  args.option("seed", "0", "initialisation seed");
+  args.option("data-seed", "", "data order and augmentation seed (default: --seed)");
+  args.option("batch-size", "", "mini-batch size (default: the model's)");
+  args.option("lr", "", "learning rate");
+  args.option("momentum", "", "SGD momentum");
+  args.option("weight-decay", "", "L2 weight decay");
+  args.flag("nesterov", "Nesterov momentum");
+  args.option("milestones", "", "LR decay points, e.g. 80ep,120ep (\"none\" for none)");
+  args.option("gamma", "", "LR decay factor at each milestone");
+  args.option("warmup", "", "linear LR warmup length, e.g. 1000it");
+  args.option("training-steps", "", "training length, e.g. 40ep or 2000it");
+  args.option("augment", "", "on or off (default: the model's)");
+  args.option("holdout-per-class", "", "training images per class held out as the validation split");
+  args.option("out", "runs", "root folder for run directories");
+  args.option("log-every", "100", "steps between metric rows and progress updates");
+  args.option("eval-every", "1ep", "test evaluation interval (e.g. 1ep, 500it)");
+  args.option("checkpoint-every", "1ep", "checkpoint interval (also at every epoch end)");
+  args.flag("deterministic", "CUDA: deterministic cuDNN algorithms (bit-reproducible GPU runs)");
+  args.flag("json", "print the summary as one JSON line on stdout");
+}
+
+train::TrainHparams hparams_from_flags(const Args& args) {
+  train::TrainHparams hp = train::default_hparams(args.get("model"));
+  if (args.given("dataset")) hp.dataset = args.get("dataset");
+  hp.seed = static_cast<uint64_t>(args.get_int64("seed"));
+  hp.data_seed = args.given("data-seed") ? static_cast<uint64_t>(args.get_int64("data-seed")) : hp.seed;
+  if (args.given("batch-size")) hp.batch_size = args.get_int("batch-size");
+  if (args.given("lr")) hp.lr = static_cast<float>(args.get_double("lr"));
+  if (args.given("momentum")) hp.momentum = static_cast<float>(args.get_double("momentum"));
+  if (args.given("weight-decay")) hp.weight_decay = static_cast<float>(args.get_double("weight-decay"));
+  if (args.on("nesterov")) hp.nesterov = true;
+  if (args.given("milestones"))
+    hp.milestones = args.get("milestones") == "none" ? std::vector<train::Duration>{}
+                                                     : train::parse_durations(args.get("milestones"));
+  if (args.given("gamma")) hp.gamma = static_cast<float>(args.get_double("gamma"));
+  if (args.given("warmup")) hp.warmup = train::Duration::parse(args.get("warmup"));
+  if (args.given("training-steps")) hp.training_length = train::Duration::parse(args.get("training-steps"));
+  if (args.given("augment")) {
+    const std::string a = args.get("augment");
+    if (a != "on" && a != "off") throw UsageError{"--augment expects on or off, got '" + a + "'"};
+    hp.augment = a == "on";
+  }
+  if (args.given("holdout-per-class")) hp.holdout_per_class = args.get_int64("holdout-per-class");
+  if (hp.batch_size <= 0) throw UsageError{"--batch-size must be positive"};
+  if (hp.lr < 0 || hp.momentum < 0 || hp.weight_decay < 0)
+    throw UsageError{"--lr, --momentum and --weight-decay must be non-negative"};
+  return hp;
+}
+
+train::TrainOptions options_from_flags(const Args& args, int64_t steps_per_epoch) {
+  train::TrainOptions options;
+  options.log_every = args.get_int64("log-every");
+  options.eval_every = train::Duration::parse(args.get("eval-every")).steps(steps_per_epoch);
+  options.checkpoint_every = train::Duration::parse(args.get("checkpoint-every")).steps(steps_per_epoch);
+  return options;
+}
+
+}  // namespace bmc::cli

@@ -1,0 +1,37 @@
+// Run directories, kept as OpenLTH keeps them: <root>/<kind>_<hash>/ with hparams.json,
+// metrics.jsonl (one JSON object per line), checkpoints and summary.json. Running the same
+// command again finds the same directory: finished work is reused, unfinished work resumed.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace bmc::io {
+
+class RunDir {
+ public:
+  // Opens or creates <root>/<kind>_<hash>. An existing directory must hold the same hparams
+  // (a different hparams.json under the same hash is refused rather than mixed).
+  static RunDir open(const std::string& root, const std::string& kind, const std::string& hash,
+                     const nlohmann::json& hparams);
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  bool exists(const std::string& name) const;
+
+  bool finished() const;  // summary.json exists and says "finished": true
+  nlohmann::json read_summary() const;
+  void write_summary(const nlohmann::json& summary) const;  // atomic
+
+  void append_metrics(const nlohmann::json& row) const;
+  // Drops metric rows with "step" > step (and any torn last line): called when resuming from a
+  // checkpoint at `step` so metrics.jsonl never holds rows from work that is being redone.
+  void truncate_metrics_after(int64_t step) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace bmc::io

@@ -1,0 +1,83 @@
+#include "train/data_setup.h"
+
+#include <cstring>
+#include <filesystem>
+
+#include "datasets/cifar.h"
+#include "datasets/image_folder.h"
+#include "datasets/mnist.h"
+
+namespace bmc::train {
+
+data::Dataset select_rows(const data::Dataset& source, const std::vector<int64_t>& indices) {
+  data::Dataset out;
+  out.name = source.name;
+  out.num_classes = source.num_classes;
+  out.class_names = source.class_names;
+  Shape shape = source.images.shape();
+  const int64_t row_bytes = shape[1] * shape[2] * shape[3];
+  shape[0] = static_cast<int64_t>(indices.size());
+  out.images = Tensor(shape, DType::U8);
+  out.labels = Tensor({shape[0]}, DType::I32);
+  const auto* src = source.images.data<uint8_t>();
+  auto* dst = out.images.data<uint8_t>();
+  for (size_t i = 0; i < indices.size(); ++i) {
+    std::memcpy(dst + i * row_bytes, src + indices[i] * row_bytes, row_bytes);
+    out.labels.data<int32_t>()[i] = source.labels.data<int32_t>()[indices[i]];
+  }
+  return out;
+}
+
+namespace {
+
+DataSplits holdout_split(data::Dataset all, int64_t holdout_per_class) {
+  BMC_CHECK(holdout_per_class > 0, "a held-out split needs --holdout-per-class > 0");
+  std::vector<std::vector<int64_t>> by_class(all.num_classes);
+  for (int64_t i = 0; i < all.labels.numel(); ++i) by_class[all.labels.data<int32_t>()[i]].push_back(i);
+  std::vector<int64_t> train_rows, test_rows;
+  for (int c = 0; c < all.num_classes; ++c) {
+    const auto& rows = by_class[c];
+    BMC_CHECK(static_cast<int64_t>(rows.size()) > holdout_per_class, "class ", all.class_names.at(c), " has ",
+              rows.size(), " images; cannot hold out ", holdout_per_class);
+    const size_t cut = rows.size() - static_cast<size_t>(holdout_per_class);
+    train_rows.insert(train_rows.end(), rows.begin(), rows.begin() + cut);
+    test_rows.insert(test_rows.end(), rows.begin() + cut, rows.end());
+  }
+  DataSplits splits;
+  splits.train = select_rows(all, train_rows);
+  splits.test = select_rows(all, test_rows);
+  splits.test_split = "holdout";
+  return splits;
+}
+
+}  // namespace
+
+DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class) {
+  namespace fs = std::filesystem;
+  DataSplits splits;
+  if (dataset == "mnist" || dataset == "fashion-mnist") {
+    splits.train = data::load_mnist(dir, data::Split::Train);
+    splits.test = data::load_mnist(dir, data::Split::Test);
+    splits.train.name = splits.test.name = dataset;
+    splits.test_split = "test";
+    return splits;
+  }
+  if (dataset == "cifar10" || dataset == "cifar100") {
+    const bool binary = fs::exists(fs::path(dir) / (dataset == "cifar10" ? "data_batch_1.bin" : "train.bin"));
+    if (binary) {
+      splits.train = dataset == "cifar10" ? data::load_cifar10(dir, data::Split::Train)
+                                          : data::load_cifar100(dir, data::Split::Train);
+      splits.test = dataset == "cifar10" ? data::load_cifar10(dir, data::Split::Test)
+                                         : data::load_cifar100(dir, data::Split::Test);
+      splits.test_split = "test";
+      if (holdout_per_class > 0) return holdout_split(std::move(splits.train), holdout_per_class);
+      return splits;
+    }
+    const fs::path folder = fs::exists(fs::path(dir) / "train") ? fs::path(dir) / "train" : fs::path(dir);
+    data::Dataset all = data::load_small_image_folder(folder.string(), dataset);
+    return holdout_split(std::move(all), holdout_per_class);
+  }
+  BMC_FAIL("unknown dataset '", dataset, "': expected mnist, fashion-mnist, cifar10 or cifar100");
+}
+
+}  // namespace bmc::train

@@ -1,0 +1,24 @@
+// Which files a dataset name means, and the train/test (or train/held-out) split used by the
+// training and evaluation commands.
+#pragma once
+
+#include <string>
+
+#include "datasets/dataset.h"
+
+namespace bmc::train {
+
+struct DataSplits {
+  data::Dataset train;
+  data::Dataset test;
+  std::string test_split;  // "test" or "holdout" (a validation split carved from training data)
+};
+
+// dataset: mnist, fashion-mnist, cifar10, cifar100. For a CIFAR-10 folder of class-folder JPEGs
+// (no official test set) the last `holdout_per_class` images of each class form the held-out split.
+DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class);
+
+// Rows of `source` at `indices`, in that order.
+data::Dataset select_rows(const data::Dataset& source, const std::vector<int64_t>& indices);
+
+}  // namespace bmc::train

@@ -1,0 +1,49 @@
+#include "train/evaluate.h"
+
+#include <cstring>
+#include <vector>
+
+#include "ops/loss.h"
+
+namespace bmc::train {
+
+EvalResult evaluate(nn::Model& model, const data::DataLoader& loader, Tensor* logits_out) {
+  const bool was_training = model.net().training();
+  model.set_training(false);
+  const Device device = model.device();
+  EvalResult result;
+  double loss_sum = 0;
+  int64_t top1 = 0, top5 = 0;
+  std::vector<float> all_logits;
+  int64_t classes = 0;
+  Tensor x, y;
+  Tensor loss({}, DType::F32, device), correct({}, DType::I32, device);
+  for (int64_t step = 0; step < loader.steps_per_epoch(); ++step) {
+    loader.batch(step, x, y);
+    const int64_t b = x.dim(0);
+    Tensor logits = model.forward(x);
+    Tensor probs(logits.shape(), DType::F32, device);
+    ops::softmax_cross_entropy_forward(loss, probs, logits, y);
+    loss_sum += static_cast<double>(loss.to_vector<float>()[0]) * b;
+    ops::topk_correct(correct, logits, y, 1);
+    top1 += correct.to_vector<int32_t>()[0];
+    classes = logits.dim(1);
+    ops::topk_correct(correct, logits, y, std::min<int64_t>(5, classes));
+    top5 += correct.to_vector<int32_t>()[0];
+    result.examples += b;
+    if (logits_out) {
+      const auto host = logits.to_vector<float>();
+      all_logits.insert(all_logits.end(), host.begin(), host.end());
+    }
+  }
+  model.set_training(was_training);
+  if (result.examples > 0) {
+    result.loss = loss_sum / result.examples;
+    result.top1 = static_cast<double>(top1) / result.examples;
+    result.top5 = static_cast<double>(top5) / result.examples;
+  }
+  if (logits_out) *logits_out = Tensor::from_vector<float>(all_logits, {result.examples, classes});
+  return result;
+}
+
+}  // namespace bmc::train

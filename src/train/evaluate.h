@@ -1,0 +1,21 @@
+// Evaluation of a model on a dataset split: mean loss, top-1 and top-5 accuracy, and optionally
+// the logits of every example in dataset order.
+#pragma once
+
+#include "datasets/loader.h"
+#include "nn/model.h"
+
+namespace bmc::train {
+
+struct EvalResult {
+  double loss = 0;
+  double top1 = 0;  // fraction in [0, 1]
+  double top5 = 0;
+  int64_t examples = 0;
+};
+
+// Runs in eval mode (running BN statistics) and restores the previous mode. When `logits` is not
+// null it receives an f32 (examples, classes) CPU tensor.
+EvalResult evaluate(nn::Model& model, const data::DataLoader& loader, Tensor* logits = nullptr);
+
+}  // namespace bmc::train

@@ -1,0 +1,83 @@
+#include "train/hparams.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "io/atomic_file.h"
+
+namespace bmc::train {
+namespace {
+
+// FNV-1a over the canonical JSON text: stable across runs, platforms and builds.
+uint64_t fnv1a(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+Duration Duration::parse(const std::string& text) {
+  const bool ep = text.size() > 2 && text.compare(text.size() - 2, 2, "ep") == 0;
+  const bool it = text.size() > 2 && text.compare(text.size() - 2, 2, "it") == 0;
+  BMC_CHECK(ep || it, "bad duration '", text, "': expected a number followed by ep or it (e.g. 40ep, 2000it)");
+  const std::string number = text.substr(0, text.size() - 2);
+  BMC_CHECK(!number.empty() && number.find_first_not_of("0123456789") == std::string::npos, "bad duration '",
+            text, "': expected a non-negative integer before ", ep ? "ep" : "it");
+  return {std::stoll(number), ep};
+}
+
+std::string Duration::str() const { return std::to_string(value) + (epochs ? "ep" : "it"); }
+
+std::vector<Duration> parse_durations(const std::string& comma_separated) {
+  std::vector<Duration> out;
+  size_t start = 0;
+  while (start < comma_separated.size()) {
+    size_t end = comma_separated.find(',', start);
+    if (end == std::string::npos) end = comma_separated.size();
+    if (end > start) out.push_back(Duration::parse(comma_separated.substr(start, end - start)));
+    start = end + 1;
+  }
+  return out;
+}
+
+nlohmann::json TrainHparams::to_json() const {
+  std::vector<std::string> ms;
+  for (const Duration& d : milestones) ms.push_back(d.str());
+  nlohmann::json j = {{"model", model},
+          {"dataset", dataset},
+          {"seed", seed},
+          {"data_seed", data_seed},
+          {"batch_size", batch_size},
+          {"lr", lr},
+          {"momentum", momentum},
+          {"weight_decay", weight_decay},
+          {"nesterov", nesterov},
+          {"milestones", ms},
+          {"gamma", gamma},
+          {"warmup", warmup.str()},
+          {"training_length", training_length.str()},
+          {"augment", augment},
+          {"holdout_per_class", holdout_per_class}};
+  if (!mask_digest.empty()) j["mask_digest"] = mask_digest;
+  if (!init_digest.empty()) j["init_digest"] = init_digest;
+  return j;
+}
+
+std::string file_digest(const std::string& path) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(fnv1a(io::read_file(path))));
+  return buf;
+}
+
+std::string TrainHparams::hash() const {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(fnv1a(to_json().dump())));
+  return buf;
+}
+
+}  // namespace bmc::train

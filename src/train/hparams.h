@@ -1,0 +1,52 @@
+// Training hyper-parameters, their parsing from the command line forms OpenLTH uses
+// ("40ep", "2000it", "80ep,120ep"), and the hash that names a run directory. Only fields that
+// change results enter the hash (the device, output folder and logging cadence do not).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace bmc::train {
+
+// A duration in epochs or iterations: "40ep", "2000it", "1ep".
+struct Duration {
+  int64_t value = 0;
+  bool epochs = true;
+
+  static Duration parse(const std::string& text);  // throws bmc::Error on bad text
+  int64_t steps(int64_t steps_per_epoch) const { return epochs ? value * steps_per_epoch : value; }
+  std::string str() const;
+};
+
+struct TrainHparams {
+  std::string model;
+  std::string dataset;
+  uint64_t seed = 0;  // model initialisation
+  uint64_t data_seed = 0;  // data order and augmentation
+  int batch_size = 128;
+  float lr = 0.1f;
+  float momentum = 0.0f;
+  float weight_decay = 0.0f;
+  bool nesterov = false;
+  std::vector<Duration> milestones;
+  float gamma = 0.1f;
+  Duration warmup{0, false};
+  Duration training_length{40, true};
+  bool augment = false;
+  int64_t holdout_per_class = 0;  // images per class held out of training for validation
+  // Content digests of a mask / starting weights when training uses them (empty otherwise).
+  std::string mask_digest;
+  std::string init_digest;
+
+  nlohmann::json to_json() const;
+  std::string hash() const;  // 16 hex digits of a stable hash of to_json()
+};
+
+std::vector<Duration> parse_durations(const std::string& comma_separated);
+// 16 hex digits identifying a file's contents (for masks and weights that enter a run's hash).
+std::string file_digest(const std::string& path);
+
+}  // namespace bmc::train

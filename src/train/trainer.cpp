@@ -1,0 +1,142 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "ops/elementwise.h"
+#include "ops/loss.h"
+#include "optim/lr_schedule.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/progress.h"
+
+namespace bmc::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f%%", 100 * fraction);
+  return buf;
+}
+
+}  // namespace
+
+Trainer::Trainer(nn::Model& model, const data::DataLoader& train, const data::DataLoader& test,
+                 const TrainHparams& hp, const io::RunDir& dir, TrainOptions options)
+    : model_(model),
+      train_(train),
+      test_(test),
+      hp_(hp),
+      dir_(dir),
+      options_(std::move(options)),
+      steps_per_epoch_(train.steps_per_epoch()),
+      total_steps_(hp.training_length.steps(train.steps_per_epoch())) {
+  BMC_CHECK(total_steps_ > 0, "training length ", hp.training_length.str(), " is zero steps");
+  if (options_.eval_every <= 0) options_.eval_every = steps_per_epoch_;
+  if (options_.checkpoint_every <= 0) options_.checkpoint_every = steps_per_epoch_;
+  if (options_.log_every <= 0) options_.log_every = 100;
+}
+
+TrainResult Trainer::run() {
+  optim::LrSchedule schedule;
+  schedule.base_lr = hp_.lr;
+  schedule.gamma = hp_.gamma;
+  schedule.warmup_steps = hp_.warmup.steps(steps_per_epoch_);
+  for (const Duration& m : hp_.milestones) schedule.milestones.push_back(m.steps(steps_per_epoch_));
+  optim::Sgd sgd(model_, {hp_.momentum, hp_.weight_decay, hp_.nesterov});
+
+  int64_t start = 0;
+  if (const auto resume = latest_checkpoint_step(dir_)) {
+    load_checkpoint(dir_, model_, *resume);
+    dir_.truncate_metrics_after(*resume);
+    start = *resume;
+    std::fprintf(stderr, "%s: resuming %s from step %lld\n", options_.label.c_str(), dir_.path().c_str(),
+                 static_cast<long long>(start));
+  }
+
+  const Device device = model_.device();
+  Progress progress(options_.label, total_steps_, start);
+  Tensor x, y;
+  Tensor loss({}, DType::F32, device), loss_sum = Tensor::zeros({}, DType::F32, device);
+  Tensor correct({}, DType::I32, device);
+  int64_t interval_steps = 0, interval_images = 0;
+  auto interval_start = Clock::now();
+  const auto run_start = Clock::now();
+  TrainResult result;
+  int64_t images = 0;
+  double overhead_seconds = 0;  // evaluation and checkpoints: not training throughput
+
+  for (int64_t step = start; step < total_steps_; ++step) {
+    const float lr = schedule.at(step);
+    train_.batch(step, x, y);
+    model_.set_training(true);
+    model_.zero_grad();
+    Tensor logits = model_.forward(x);
+    Tensor probs(logits.shape(), DType::F32, device), dlogits(logits.shape(), DType::F32, device);
+    ops::softmax_cross_entropy_forward(loss, probs, logits, y);
+    ops::softmax_cross_entropy_backward(dlogits, probs, y);
+    model_.backward(dlogits);
+    sgd.step(lr);
+    ops::axpy(loss_sum, 1.0f, loss);
+    ++interval_steps;
+    interval_images += x.dim(0);
+    images += x.dim(0);
+    const int64_t done = step + 1;
+
+    if (done % options_.log_every == 0 || done == total_steps_) {
+      ops::topk_correct(correct, logits, y, 1);
+      const double mean_loss = loss_sum.to_vector<float>()[0] / interval_steps;  // synchronises
+      const double acc = static_cast<double>(correct.to_vector<int32_t>()[0]) / x.dim(0);
+      const double ips = interval_images / std::max(1e-9, seconds_since(interval_start));
+      dir_.append_metrics({{"step", done},
+                           {"epoch", static_cast<double>(done) / steps_per_epoch_},
+                           {"loss", mean_loss},
+                           {"accuracy", acc},
+                           {"lr", lr},
+                           {"images_per_second", ips},
+                           {"time", seconds_since(run_start)}});
+      progress.update(done, mean_loss, "acc " + percent(acc), ips);
+      result.final_train_loss = mean_loss;
+      loss_sum.fill_zero();
+      interval_steps = interval_images = 0;
+      interval_start = Clock::now();
+    }
+    if (done == options_.save_at_step && options_.on_save_at_step) options_.on_save_at_step(done);
+    const auto overhead_start = Clock::now();
+    if (done % options_.eval_every == 0 || done == total_steps_) {
+      const EvalResult ev = evaluate(model_, test_);
+      dir_.append_metrics({{"step", done},
+                           {"epoch", static_cast<double>(done) / steps_per_epoch_},
+                           {"test_loss", ev.loss},
+                           {"test_top1", ev.top1},
+                           {"test_top5", ev.top5}});
+      progress.message("step " + std::to_string(done) + ": test loss " + std::to_string(ev.loss) + ", top-1 " +
+                       percent(ev.top1) + ", top-5 " + percent(ev.top5));
+      result.test = ev;
+    }
+    if (done % options_.checkpoint_every == 0 || done % steps_per_epoch_ == 0 || done == total_steps_)
+      save_checkpoint(dir_, model_, done);
+    const double overhead = seconds_since(overhead_start);
+    overhead_seconds += overhead;
+    interval_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(overhead));
+    if (done == options_.stop_after_step) {
+      progress.finish();
+      result.steps = done;
+      return result;
+    }
+  }
+  progress.finish();
+  result.finished = true;
+  result.steps = total_steps_;
+  result.seconds = seconds_since(run_start);
+  result.images_per_second = images / std::max(1e-9, result.seconds - overhead_seconds);
+  if (start == total_steps_) result.test = evaluate(model_, test_);
+  save_weights(dir_.file("model_final.safetensors"), model_);
+  return result;
+}
+
+}  // namespace bmc::train

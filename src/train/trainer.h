@@ -1,0 +1,57 @@
+// The training loop: data by global step (so any step can be resumed exactly), forward, softmax
+// cross-entropy, backward, one fused masked-SGD step; metrics, evaluation and checkpoints at the
+// requested intervals into a run directory. On the GPU a step makes no host round trip except at
+// logging points.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "datasets/loader.h"
+#include "io/run_dir.h"
+#include "nn/model.h"
+#include "train/evaluate.h"
+#include "train/hparams.h"
+
+namespace bmc::train {
+
+struct TrainOptions {
+  int64_t log_every = 100;          // steps between metric rows / progress updates
+  int64_t eval_every = 0;           // steps between test evaluations (0: every epoch)
+  int64_t checkpoint_every = 0;     // steps between checkpoints (0: every epoch)
+  int64_t stop_after_step = -1;     // testing hook: return after this many steps, as if killed
+  std::string label = "train";      // progress line prefix
+  // Called after the step that completes `save_at_step` (e.g. the rewinding point of a lottery run).
+  int64_t save_at_step = -1;
+  std::function<void(int64_t step)> on_save_at_step;
+};
+
+struct TrainResult {
+  bool finished = false;
+  int64_t steps = 0;
+  EvalResult test;
+  double final_train_loss = 0;
+  double seconds = 0;             // training time of this invocation
+  double images_per_second = 0;   // training throughput of this invocation
+};
+
+class Trainer {
+ public:
+  Trainer(nn::Model& model, const data::DataLoader& train, const data::DataLoader& test, const TrainHparams& hp,
+          const io::RunDir& dir, TrainOptions options);
+  // Resumes from the newest checkpoint in the run directory when there is one.
+  TrainResult run();
+  int64_t total_steps() const { return total_steps_; }
+
+ private:
+  nn::Model& model_;
+  const data::DataLoader& train_;
+  const data::DataLoader& test_;
+  TrainHparams hp_;
+  io::RunDir dir_;
+  TrainOptions options_;
+  int64_t steps_per_epoch_;
+  int64_t total_steps_;
+};
+
+}  // namespace bmc::train
