@@ -11,5 +11,6 @@ int run_info(const std::vector<std::string>& args);
 int run_data(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
+int run_lottery(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

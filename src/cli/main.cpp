@@ -26,6 +26,7 @@ const std::map<std::string, CommandEntry>& commands() {
       {"info", {bmc::cli::run_info, "devices, CUDA/cuDNN/cuBLAS versions, CPU threads, BLAS"}},
       {"train", {bmc::cli::run_train, "train a model into a run directory (resumable)"}},
       {"eval", {bmc::cli::run_eval, "evaluate a checkpoint: top-1/top-5/loss, optional logits"}},
+      {"lottery", {bmc::cli::run_lottery, "iterative magnitude pruning (lottery tickets), resumable per level"}},
   };
   return table;
 }

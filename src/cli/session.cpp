@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
+#include "compress/prune/model_pruning.h"
 #include "datasets/fetch.h"
-#include "io/safetensors.h"
 #include "models/init.h"
 #include "models/registry.h"
 
@@ -45,24 +45,7 @@ std::unique_ptr<nn::Model> Session::make_model(uint64_t seed_override) const {
   return model;
 }
 
-void Session::apply_mask(nn::Model& model, const std::string& path) const {
-  const io::SafeTensors masks = io::load_safetensors(path);
-  for (const auto& [name, mask] : masks.tensors) {
-    nn::Parameter& p = model.parameter(name);
-    BMC_CHECK(mask.shape() == p.shape, path, ": mask '", name, "' has shape ", mask.shape().str(),
-              ", the parameter ", p.shape.str());
-    Tensor values = p.value.to(Device::cpu());
-    Tensor m(p.shape);
-    for (int64_t i = 0; i < m.numel(); ++i) {
-      const float v = mask.dtype() == DType::U8 ? mask.data<uint8_t>()[i] : mask.data<float>()[i];
-      BMC_CHECK(v == 0.0f || v == 1.0f, path, ": mask '", name, "' holds ", v, " (expected 0 or 1)");
-      m.data<float>()[i] = v;
-      if (v == 0.0f) values.data<float>()[i] = 0.0f;
-    }
-    p.mask.copy_from(m);
-    p.value.copy_from(values);
-  }
-}
+void Session::apply_mask(nn::Model& model, const std::string& path) const { compress::load_mask(path, model); }
 
 nlohmann::json Session::summary(const train::TrainResult& result, int64_t total_steps) const {
   return {{"finished", result.finished},

@@ -26,8 +26,7 @@ class Session {
 
   // A fresh model of hp.model on the device, initialised from hp.seed (OpenLTH initialisers).
   std::unique_ptr<nn::Model> make_model(uint64_t seed_override = UINT64_MAX) const;
-  // Loads a mask file (tensors named like the parameters) into the model's masks and zeroes the
-  // masked weights.
+  // Loads a mask file (compress::load_mask) and zeroes the masked weights.
   void apply_mask(nn::Model& model, const std::string& path) const;
 
   nlohmann::json summary(const train::TrainResult& result, int64_t total_steps) const;

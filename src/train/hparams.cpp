@@ -74,9 +74,11 @@ std::string file_digest(const std::string& path) {
   return buf;
 }
 
-std::string TrainHparams::hash() const {
+std::string TrainHparams::hash() const { return hash_of(to_json()); }
+
+std::string TrainHparams::hash_of(const nlohmann::json& description) {
   char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(fnv1a(to_json().dump())));
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(fnv1a(description.dump())));
   return buf;
 }
 

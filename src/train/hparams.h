@@ -43,6 +43,8 @@ struct TrainHparams {
 
   nlohmann::json to_json() const;
   std::string hash() const;  // 16 hex digits of a stable hash of to_json()
+  // The same hash over any JSON description (commands that extend the training hparams).
+  static std::string hash_of(const nlohmann::json& description);
 };
 
 std::vector<Duration> parse_durations(const std::string& comma_separated);

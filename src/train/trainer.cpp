@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "io/atomic_file.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "optim/lr_schedule.h"
@@ -16,6 +19,19 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The best test top-1 recorded so far in metrics.jsonl (after a resume), or -1.
+double best_recorded_top1(const io::RunDir& dir) {
+  if (!dir.exists("metrics.jsonl")) return -1;
+  double best = -1;
+  std::istringstream in(io::read_file(dir.file("metrics.jsonl")));
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto row = nlohmann::json::parse(line, nullptr, false);
+    if (!row.is_discarded() && row.contains("test_top1")) best = std::max(best, row["test_top1"].get<double>());
+  }
+  return best;
+}
 
 std::string percent(double fraction) {
   char buf[32];
@@ -69,6 +85,7 @@ TrainResult Trainer::run() {
   TrainResult result;
   int64_t images = 0;
   double overhead_seconds = 0;  // evaluation and checkpoints: not training throughput
+  result.best_top1 = best_recorded_top1(dir_);
 
   for (int64_t step = start; step < total_steps_; ++step) {
     const float lr = schedule.at(step);
@@ -117,6 +134,10 @@ TrainResult Trainer::run() {
       progress.message("step " + std::to_string(done) + ": test loss " + std::to_string(ev.loss) + ", top-1 " +
                        percent(ev.top1) + ", top-5 " + percent(ev.top5));
       result.test = ev;
+      if (ev.top1 > result.best_top1) {
+        result.best_top1 = ev.top1;
+        save_weights(dir_.file("model_best.safetensors"), model_);
+      }
     }
     if (done % options_.checkpoint_every == 0 || done % steps_per_epoch_ == 0 || done == total_steps_)
       save_checkpoint(dir_, model_, done);

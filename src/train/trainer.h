@@ -30,6 +30,7 @@ struct TrainResult {
   bool finished = false;
   int64_t steps = 0;
   EvalResult test;
+  double best_top1 = 0;  // best test top-1 over the run's evaluations (model_best.safetensors)
   double final_train_loss = 0;
   double seconds = 0;             // training time of this invocation
   double images_per_second = 0;   // training throughput of this invocation

@@ -1,0 +1,2 @@
+activation.o: kernels/activation.cuh kernels/compat.cuh
+kernels/compat.cuh:
