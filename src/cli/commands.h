@@ -12,5 +12,7 @@ int run_data(const std::vector<std::string>& args);
 int run_train(const std::vector<std::string>& args);
 int run_eval(const std::vector<std::string>& args);
 int run_lottery(const std::vector<std::string>& args);
+int run_prune(const std::vector<std::string>& args);
+int run_report(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

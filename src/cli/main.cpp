@@ -27,6 +27,8 @@ const std::map<std::string, CommandEntry>& commands() {
       {"train", {bmc::cli::run_train, "train a model into a run directory (resumable)"}},
       {"eval", {bmc::cli::run_eval, "evaluate a checkpoint: top-1/top-5/loss, optional logits"}},
       {"lottery", {bmc::cli::run_lottery, "iterative magnitude pruning (lottery tickets), resumable per level"}},
+      {"prune", {bmc::cli::run_prune, "one-shot magnitude or random pruning of a trained model -> mask"}},
+      {"report", {bmc::cli::run_report, "accuracy-vs-density table and SVG plot of lottery/train runs"}},
   };
   return table;
 }

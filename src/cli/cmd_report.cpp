@@ -1,0 +1,87 @@
+// `bmc report RUN_DIR...`: accuracy vs remaining weights for lottery runs (one row per level) and
+// single masked training runs, side by side, plus an SVG plot (log-scale density axis) so
+// lottery tickets, random re-initialisation and random pruning can be compared at a glance.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "io/atomic_file.h"
+#include "io/run_dir.h"
+#include "io/svg_plot.h"
+
+namespace bmc::cli {
+namespace {
+
+struct RunPoints {
+  std::string label;
+  std::map<double, std::pair<double, double>> by_density;  // density -> (final top-1, best top-1)
+};
+
+RunPoints read_run(const std::string& path) {
+  const io::RunDir dir(path);
+  BMC_CHECK(dir.exists("summary.json"), path, " has no summary.json (not a bmc run directory, or unfinished)");
+  const auto summary = dir.read_summary();
+  RunPoints run;
+  run.label = std::filesystem::path(path).filename().string();
+  if (summary.contains("levels")) {
+    for (const auto& row : summary["levels"])
+      run.by_density[row["density"].get<double>()] = {row["test_top1"].get<double>(), row["best_top1"].get<double>()};
+  } else {
+    BMC_CHECK(summary.contains("test_top1"), path, ": summary.json has neither levels nor test_top1");
+    const double top1 = summary["test_top1"].get<double>();
+    run.by_density[summary.value("density", 1.0)] = {top1, summary.value("best_top1", top1)};
+  }
+  return run;
+}
+
+}  // namespace
+
+int run_report(const std::vector<std::string>& argv) {
+  std::vector<std::string> dirs, flags;
+  for (const auto& a : argv) (a.rfind("--", 0) == 0 || (!flags.empty() && flags.back() == "--svg") ? flags : dirs).push_back(a);
+  Args args("report", "Accuracy vs density of lottery / masked training runs, as a table and an SVG plot.\n"
+                      "usage: bmc report RUN_DIR... [--svg FILE]");
+  args.option("svg", "report.svg", "where to write the plot");
+  args.flag("best", "plot the best test accuracy of each run instead of the final one");
+  if (!args.parse(flags)) return 0;
+  if (dirs.empty()) throw UsageError{"bmc report: give at least one run directory"};
+  std::vector<RunPoints> runs;
+  for (const auto& d : dirs) runs.push_back(read_run(d));
+
+  std::map<double, std::vector<std::string>, std::greater<double>> table;
+  std::printf("%12s", "density %");
+  for (size_t i = 0; i < runs.size(); ++i) std::printf("  %22s", runs[i].label.substr(0, 22).c_str());
+  std::printf("\n");
+  std::map<double, int, std::greater<double>> densities;
+  for (const auto& r : runs)
+    for (const auto& [d, acc] : r.by_density) densities[std::round(d * 1e6) / 1e6] = 0;
+  for (const auto& [d, unused] : densities) {
+    std::printf("%12.3f", 100 * d);
+    for (const auto& r : runs) {
+      auto it = r.by_density.lower_bound(d - 5e-7);
+      if (it != r.by_density.end() && std::fabs(it->first - d) < 1e-6)
+        std::printf("  %13.2f (%5.2f)", 100 * it->second.first, 100 * it->second.second);
+      else
+        std::printf("  %22s", "-");
+    }
+    std::printf("\n");
+  }
+  std::printf("(cells: final top-1 %% (best top-1 %%))\n");
+
+  std::vector<io::PlotSeries> series;
+  for (const auto& r : runs) {
+    io::PlotSeries s{r.label, {}};
+    for (const auto& [d, acc] : r.by_density) s.points.push_back({100 * d, 100 * (args.on("best") ? acc.second : acc.first)});
+    series.push_back(s);
+  }
+  io::PlotOptions options{"Test accuracy vs remaining weights", "remaining weights (%, log scale)",
+                          args.on("best") ? "best test top-1 (%)" : "final test top-1 (%)", true, true};
+  io::write_file_atomic(args.get("svg"), io::render_svg_plot(series, options));
+  std::printf("plot: %s\n", args.get("svg").c_str());
+  return 0;
+}
+
+}  // namespace bmc::cli
