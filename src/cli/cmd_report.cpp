@@ -40,18 +40,15 @@ RunPoints read_run(const std::string& path) {
 }  // namespace
 
 int run_report(const std::vector<std::string>& argv) {
-  std::vector<std::string> dirs, flags;
-  for (const auto& a : argv) (a.rfind("--", 0) == 0 || (!flags.empty() && flags.back() == "--svg") ? flags : dirs).push_back(a);
-  Args args("report", "Accuracy vs density of lottery / masked training runs, as a table and an SVG plot.\n"
-                      "usage: bmc report RUN_DIR... [--svg FILE]");
+  Args args("report", "Accuracy vs density of lottery / masked training runs, as a table and an SVG plot.");
+  args.positionals("RUN_DIR", "lottery run directories (runs/lottery_*) or masked training runs (runs/train_*)");
   args.option("svg", "report.svg", "where to write the plot");
   args.flag("best", "plot the best test accuracy of each run instead of the final one");
-  if (!args.parse(flags)) return 0;
-  if (dirs.empty()) throw UsageError{"bmc report: give at least one run directory"};
+  if (!args.parse(argv)) return 0;
+  if (args.positional().empty()) throw UsageError{"bmc report: give at least one run directory"};
   std::vector<RunPoints> runs;
-  for (const auto& d : dirs) runs.push_back(read_run(d));
+  for (const auto& d : args.positional()) runs.push_back(read_run(d));
 
-  std::map<double, std::vector<std::string>, std::greater<double>> table;
   std::printf("%12s", "density %");
   for (size_t i = 0; i < runs.size(); ++i) std::printf("  %22s", runs[i].label.substr(0, 22).c_str());
   std::printf("\n");
