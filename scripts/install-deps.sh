@@ -4,7 +4,7 @@
 # Optional: BMC_WITH_TORCH=1 also installs python3-torch (golden fixtures, reference benchmarks).
 set -euo pipefail
 
-required=(g++ make libopenblas-dev libstb-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev)
+required=(g++ make libopenblas-dev libopenblas-openmp-dev libstb-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev)
 [ "${BMC_WITH_TORCH:-0}" = 1 ] && required+=(python3-torch)
 
 missing=()

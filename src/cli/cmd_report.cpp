@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/run_dir.h"
 #include "io/svg_plot.h"

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "cli/train_flags.h"
+#include "train/checkpoint.h"
 
 namespace bmc::cli {
 

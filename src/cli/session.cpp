@@ -3,7 +3,9 @@
 #include <cstdio>
 
 #include "compress/prune/model_pruning.h"
-#include "datasets/fetch.h"
+#include "datasets/find_dataset.h"
+#include "datasets/normalization.h"
+#include "models/hparams.h"
 #include "models/init.h"
 #include "models/registry.h"
 
@@ -12,6 +14,20 @@
 #endif
 
 namespace bmc::cli {
+namespace {
+
+// CIFAR-10 is found as the binary batches or, failing that, as class folders of JPEGs.
+std::string find_data_dir(const std::string& dataset) {
+  if (dataset == "cifar10") {
+    for (const auto& dir : data::dataset_search_path("cifar10"))
+      if (data::dataset_dir_complete("cifar10", dir)) return dir;
+    for (const auto& dir : data::dataset_search_path("cifar10-jpeg"))
+      if (data::dataset_dir_complete("cifar10-jpeg", dir)) return dir;
+  }
+  return data::find_dataset_dir(dataset);
+}
+
+}  // namespace
 
 Session::Session(const Args& args, const train::TrainHparams& hp)
     : args_(args), hp_(hp), device_(parse_device(args.get("device"))) {
@@ -20,7 +36,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
     cuda::context(device_).deterministic = true;
 #endif
   }
-  data_dir_ = args.given("data") ? args.get("data") : data::find_dataset_dir(hp.dataset);
+  data_dir_ = args.given("data") ? args.get("data") : find_data_dir(hp.dataset);
   splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class);
   data::LoaderOptions train_options;
   train_options.batch_size = hp.batch_size;
@@ -41,7 +57,9 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
 
 std::unique_ptr<nn::Model> Session::make_model(uint64_t seed_override) const {
   auto model = models::make_model(hp_.model, device_, splits_.train.num_classes);
-  models::initialize(*model, seed_override == UINT64_MAX ? hp_.seed : seed_override);
+  const models::DefaultHparams defaults = models::default_hparams(hp_.model);
+  models::initialize(*model, seed_override == UINT64_MAX ? hp_.seed : seed_override, defaults.model_init,
+                     defaults.batchnorm_init);
   return model;
 }
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
-#include "datasets/loader.h"
+#include "datasets/data_loader.h"
 #include "io/run_dir.h"
 #include "nn/model.h"
 #include "train/data_setup.h"

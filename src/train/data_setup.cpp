@@ -1,5 +1,7 @@
 #include "train/data_setup.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -30,6 +32,35 @@ data::Dataset select_rows(const data::Dataset& source, const std::vector<int64_t
 
 namespace {
 
+namespace fs = std::filesystem;
+
+// CIFAR-10 as class folders of JPEGs has no test split: hold out this many images per class.
+constexpr int64_t kDefaultHoldout = 500;
+
+// A folder of class folders (<dir>/train/<class>/*.jpg), or a folder holding train.tar.gz of
+// that layout, which is extracted once next to bmc's other data (data/<name>-jpeg). Decoded
+// images are cached so later runs load in milliseconds.
+data::Dataset load_jpeg_folder(const std::string& dir, const std::string& dataset) {
+  fs::path root(dir);
+  if (!fs::is_directory(root / "train") && fs::exists(root / "train.tar.gz")) {
+    const fs::path extracted = fs::path("data") / (dataset + "-jpeg");
+    if (!fs::is_directory(extracted / "train")) {
+      fs::create_directories(extracted);
+      std::fprintf(stderr, "bmc: extracting %s into %s (once)\n", (root / "train.tar.gz").c_str(), extracted.c_str());
+      const std::string command = "tar -xzf '" + (root / "train.tar.gz").string() + "' -C '" + extracted.string() + "'";
+      BMC_CHECK(std::system(command.c_str()) == 0, "could not extract ", (root / "train.tar.gz").string(), " into ",
+                extracted.string());
+    }
+    root = extracted;
+  }
+  BMC_CHECK(fs::is_directory(root / "train"), dir, " holds neither CIFAR binary batches nor train/<class>/ image folders");
+  data::ImageFolderOptions options;
+  options.split = "train";
+  options.name = dataset;
+  options.cache_file = (root / "train.u8cache").string();
+  return data::load_image_folder(root.string(), options);
+}
+
 DataSplits holdout_split(data::Dataset all, int64_t holdout_per_class) {
   BMC_CHECK(holdout_per_class > 0, "a held-out split needs --holdout-per-class > 0");
   std::vector<std::vector<int64_t>> by_class(all.num_classes);
@@ -53,7 +84,6 @@ DataSplits holdout_split(data::Dataset all, int64_t holdout_per_class) {
 }  // namespace
 
 DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class) {
-  namespace fs = std::filesystem;
   DataSplits splits;
   if (dataset == "mnist" || dataset == "fashion-mnist") {
     splits.train = data::load_mnist(dir, data::Split::Train);
@@ -73,9 +103,7 @@ DataSplits load_splits(const std::string& dataset, const std::string& dir, int64
       if (holdout_per_class > 0) return holdout_split(std::move(splits.train), holdout_per_class);
       return splits;
     }
-    const fs::path folder = fs::exists(fs::path(dir) / "train") ? fs::path(dir) / "train" : fs::path(dir);
-    data::Dataset all = data::load_small_image_folder(folder.string(), dataset);
-    return holdout_split(std::move(all), holdout_per_class);
+    return holdout_split(load_jpeg_folder(dir, dataset), holdout_per_class > 0 ? holdout_per_class : kDefaultHoldout);
   }
   BMC_FAIL("unknown dataset '", dataset, "': expected mnist, fashion-mnist, cifar10 or cifar100");
 }

@@ -14,8 +14,9 @@ struct DataSplits {
   std::string test_split;  // "test" or "holdout" (a validation split carved from training data)
 };
 
-// dataset: mnist, fashion-mnist, cifar10, cifar100. For a CIFAR-10 folder of class-folder JPEGs
-// (no official test set) the last `holdout_per_class` images of each class form the held-out split.
+// dataset: mnist, fashion-mnist, cifar10, cifar100. For a CIFAR folder of class-folder JPEGs
+// (no official test set) the last `holdout_per_class` images of each class (500 when 0) form the
+// held-out split; with binary CIFAR a positive holdout_per_class carves it from the training set.
 DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class);
 
 // Rows of `source` at `indices`, in that order.

@@ -1,5 +1,5 @@
-// OpenLTH's default training hyper-parameters per model family (see docs/openlth_defaults.md for
-// where each value was checked upstream). Every value can be overridden on the command line.
+// Training hyper-parameters for a model: OpenLTH's defaults (models/hparams.h, checked upstream in
+// docs/openlth_defaults.md) in the form the trainer uses. Every value can be overridden.
 #pragma once
 
 #include <string>

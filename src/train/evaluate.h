@@ -2,7 +2,7 @@
 // the logits of every example in dataset order.
 #pragma once
 
-#include "datasets/loader.h"
+#include "datasets/data_loader.h"
 #include "nn/model.h"
 
 namespace bmc::train {

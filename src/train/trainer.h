@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "datasets/loader.h"
+#include "datasets/data_loader.h"
 #include "io/run_dir.h"
 #include "nn/model.h"
 #include "train/evaluate.h"

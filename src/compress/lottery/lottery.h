@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "compress/prune/model_pruning.h"
-#include "datasets/loader.h"
+#include "datasets/data_loader.h"
 #include "io/run_dir.h"
 #include "nn/model.h"
 #include "train/hparams.h"
