@@ -76,7 +76,7 @@ $(DEPS_OK): scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Tests find fixtures and real data relative to the source tree.
-$(TEST_OBJ): CPPFLAGS += -DBMC_SOURCE_DIR='"$(CURDIR)"'
+$(TEST_OBJ): CPPFLAGS += -DBMC_SOURCE_DIR='"$(CURDIR)"' -DBMC_CLI_PATH='"$(abspath $(BUILD))/bmc"'
 
 # ---- compile -----------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_OK)

@@ -1,0 +1,84 @@
+// The bmc command line: one-line errors with exit code 2 for bad flags, bad values, missing data
+// and checkpoints of another architecture; --help and --version; nothing half-written on failure.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "io/safetensors.h"
+
+namespace bmc {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliResult {
+  int code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CliResult run_cli(const std::string& args) {
+  const std::string command = std::string(BMC_CLI_PATH) + " " + args + " 2>&1";
+  CliResult r;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
+  const int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(Cli, VersionHelpAndUnknownCommand) {
+  EXPECT_EQ(run_cli("--version").code, 0);
+  const CliResult help = run_cli("--help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.output.find("lottery"), std::string::npos);
+  const CliResult unknown = run_cli("frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_EQ(lines(unknown.output), 1) << unknown.output;
+}
+
+TEST(Cli, BadFlagsAndValuesAreOneLineExitTwo) {
+  for (const char* args : {"train --no-such-flag 1", "train --lr abc", "train --training-steps 40", "train --model nope",
+                           "eval --model mnist_lenet_300_100", "lottery --pruning-fraction 1.5",
+                           "train --device tpu", "info extra"}) {
+    const CliResult r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.output;
+    EXPECT_EQ(lines(r.output), 1) << args << ": " << r.output;
+  }
+}
+
+TEST(Cli, MissingDataAndForeignCheckpointsFailCleanly) {
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  const CliResult missing = run_cli("train --data /nonexistent/mnist --out " + out.string());
+  EXPECT_EQ(missing.code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("/nonexistent/mnist"), std::string::npos) << missing.output;
+  EXPECT_FALSE(fs::exists(out)) << "no run directory for a run that could not start";
+
+  const std::string ckpt = (fs::temp_directory_path() / "bmc_cli_foreign.safetensors").string();
+  Tensor w = Tensor::zeros({16, 3, 3, 3});
+  io::save_safetensors(ckpt, {{"conv.weight", &w}}, {{"arch", "cifar_resnet_20"}});
+  const std::string mnist = std::string(BMC_SOURCE_DIR) + "/../shared/datasets/mnist";
+  if (fs::exists(mnist)) {
+    const CliResult foreign =
+        run_cli("eval --model mnist_lenet_300_100 --checkpoint " + ckpt + " --data " + mnist + " --out " + out.string());
+    EXPECT_EQ(foreign.code, 2) << foreign.output;
+    EXPECT_NE(foreign.output.find("cifar_resnet_20"), std::string::npos) << foreign.output;
+  }
+  fs::remove(ckpt);
+  fs::remove_all(out);
+}
+
+}  // namespace
+}  // namespace bmc
