@@ -70,7 +70,7 @@ TrainResult Trainer::run() {
     load_checkpoint(dir_, model_, *resume);
     dir_.truncate_metrics_after(*resume);
     start = *resume;
-    std::fprintf(stderr, "%s: resuming %s from step %lld\n", options_.label.c_str(), dir_.path().c_str(),
+    std::fprintf(stderr, "%s: continuing %s from its checkpoint at step %lld\n", options_.label.c_str(), dir_.path().c_str(),
                  static_cast<long long>(start));
   }
 

@@ -1,0 +1,52 @@
+// One training step (forward, softmax cross-entropy, backward, fused SGD) of the two reference
+// models on in-memory random data, batch 128: cifar_resnet_20 (SGD momentum 0.9, wd 1e-4) and
+// mnist_lenet_300_100 (plain SGD). items_per_second is images per second. PyTorch references
+// with the same names: bench/torch_train_step.py.
+#include <benchmark/benchmark.h>
+
+#include "kernels/philox.cuh"
+#include "models/init.h"
+#include "models/registry.h"
+#include "ops/loss.h"
+#include "optim/sgd.h"
+
+namespace bmc {
+namespace {
+
+void train_step_benchmark(benchmark::State& state, const std::string& model_name, const Shape& input,
+                          optim::SgdOptions sgd_options) {
+  auto model = models::make_model(model_name, Device::cpu());
+  models::initialize(*model, 0);
+  Tensor x(input), y({input[0]}, DType::I32), loss(Shape{}), probs, dlogits;
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = u32_to_unit_float(philox_u32(1, i, 0, 0)) - 0.5f;
+  for (int64_t i = 0; i < y.numel(); ++i) y.data<int32_t>()[i] = static_cast<int32_t>(u32_to_range(philox_u32(2, i, 0, 0), 10));
+  optim::Sgd sgd(*model, sgd_options);
+  model->set_training(true);
+  for (auto _ : state) {
+    model->zero_grad();
+    Tensor logits = model->forward(x);
+    probs = Tensor(logits.shape());
+    dlogits = Tensor(logits.shape());
+    ops::softmax_cross_entropy_forward(loss, probs, logits, y);
+    ops::softmax_cross_entropy_backward(dlogits, probs, y);
+    model->backward(dlogits);
+    sgd.step(0.01f);
+  }
+  state.SetItemsProcessed(state.iterations() * input[0]);
+}
+
+void BM_cifar_resnet_20_train_step(benchmark::State& state) {
+  train_step_benchmark(state, "cifar_resnet_20", {128, 3, 32, 32}, {0.9f, 1e-4f, false});
+}
+
+void BM_mnist_lenet_300_100_train_step(benchmark::State& state) {
+  train_step_benchmark(state, "mnist_lenet_300_100", {128, 1, 28, 28}, {0.0f, 0.0f, false});
+}
+
+BENCHMARK(BM_cifar_resnet_20_train_step)->Name("BM_cifar_resnet_20_train_step/cpu/128")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_mnist_lenet_300_100_train_step)->Name("BM_mnist_lenet_300_100_train_step/cpu/128")->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace bmc
