@@ -1,34 +1,20 @@
 // `bmc lottery`: iterative magnitude pruning with OpenLTH's semantics (levels, sparse_global or
 // layer-wise pruning, layers to ignore, rewinding), one resumable run directory per level.
 #include <cstdio>
-#include <sstream>
 
 #include "cli/commands.h"
+#include "cli/pruning_flags.h"
 #include "cli/session.h"
 #include "cli/train_flags.h"
 #include "compress/lottery/lottery.h"
 
 namespace bmc::cli {
-namespace {
-
-std::set<std::string> split_names(const std::string& text) {
-  std::set<std::string> out;
-  std::stringstream in(text);
-  std::string name;
-  while (std::getline(in, name, ','))
-    if (!name.empty()) out.insert(name);
-  return out;
-}
-
-}  // namespace
-
 int run_lottery(const std::vector<std::string>& argv) {
   Args args("lottery", "Iterative magnitude pruning (lottery tickets), OpenLTH semantics.");
   declare_train_flags(args);
   args.option("levels", "15", "pruning levels after the dense level 0");
   args.option("pruning-fraction", "0.2", "fraction of the remaining weights pruned per level");
-  args.option("pruning-strategy", "sparse_global", "sparse_global or layerwise");
-  args.option("pruning-layers-to-ignore", "fc.weight", "comma-separated parameters left dense (\"none\" for none)");
+  declare_pruning_flags(args);
   args.option("rewinding-steps", "0it", "rewind survivors to the weights of this step (0it: to initialisation)");
   args.option("rewind-optimizer", "state", "at a rewinding step: restore SGD momentum (state) or start fresh as OpenLTH does (fresh)");
   if (!args.parse(argv)) return 0;
@@ -36,11 +22,10 @@ int run_lottery(const std::vector<std::string>& argv) {
   config.train = hparams_from_flags(args);
   config.levels = args.get_int("levels");
   if (config.levels < 0) throw UsageError{"--levels must be >= 0"};
-  config.pruning.strategy = compress::parse_pruning_strategy(args.get("pruning-strategy"));
+  config.pruning = pruning_from_flags(args, config.train.model);
   config.pruning.fraction = args.get_double("pruning-fraction");
   if (config.pruning.fraction <= 0 || config.pruning.fraction >= 1)
     throw UsageError{"--pruning-fraction must be in (0, 1)"};
-  if (args.get("pruning-layers-to-ignore") != "none") config.pruning.ignore = split_names(args.get("pruning-layers-to-ignore"));
   config.rewinding = train::Duration::parse(args.get("rewinding-steps"));
   const std::string rewind_optimizer = args.get("rewind-optimizer");
   if (rewind_optimizer != "state" && rewind_optimizer != "fresh")

@@ -3,10 +3,10 @@
 // `bmc train --mask`, which gives the sanity-check settings: LT-OMP (mask + original init),
 // LR rewinding (--init-from the trained weights), RR-OMP (another --seed), random pruning.
 #include <cstdio>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/args.h"
+#include "cli/pruning_flags.h"
 #include "compress/prune/model_pruning.h"
 #include "io/run_dir.h"
 #include "models/registry.h"
@@ -21,29 +21,22 @@ int run_prune(const std::vector<std::string>& argv) {
   args.option("checkpoint", "", "trained weights, safetensors state_dict (required)");
   args.option("mask", "", "existing mask to prune further (default: dense)");
   args.option("sparsity", "0.9", "fraction of the remaining prunable weights to remove");
-  args.option("pruning-strategy", "sparse_global", "sparse_global or layerwise");
-  args.option("pruning-layers-to-ignore", "fc.weight", "comma-separated parameters left dense (\"none\" for none)");
+  declare_pruning_flags(args);
   args.flag("random", "random mask with the per-layer densities the magnitude mask would have");
   args.option("seed", "0", "seed of the random mask");
   args.option("out", "runs", "root folder for run directories");
   args.flag("json", "print the summary as one JSON line on stdout");
   if (!args.parse(argv)) return 0;
   if (!args.given("model") || !args.given("checkpoint")) throw UsageError{"bmc prune: --model and --checkpoint are required"};
-  compress::PruningOptions options;
-  options.strategy = compress::parse_pruning_strategy(args.get("pruning-strategy"));
+  compress::PruningOptions options = pruning_from_flags(args, args.get("model"));
   options.fraction = args.get_double("sparsity");
   if (options.fraction <= 0 || options.fraction >= 1) throw UsageError{"--sparsity must be in (0, 1)"};
-  if (args.get("pruning-layers-to-ignore") != "none") {
-    std::stringstream in(args.get("pruning-layers-to-ignore"));
-    for (std::string name; std::getline(in, name, ',');)
-      if (!name.empty()) options.ignore.insert(name);
-  }
   nlohmann::json hparams = {{"model", args.get("model")},
                             {"checkpoint", train::file_digest(args.get("checkpoint"))},
                             {"mask", args.given("mask") ? train::file_digest(args.get("mask")) : ""},
                             {"sparsity", options.fraction},
                             {"strategy", args.get("pruning-strategy")},
-                            {"ignore", args.get("pruning-layers-to-ignore")},
+                            {"ignore", std::vector<std::string>(options.ignore.begin(), options.ignore.end())},
                             {"random", args.on("random")},
                             {"seed", args.get_int64("seed")}};
   const io::RunDir dir = io::RunDir::open(args.get("out"), "prune", train::TrainHparams::hash_of(hparams), hparams);
