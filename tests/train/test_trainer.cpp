@@ -7,8 +7,7 @@
 
 #include "io/atomic_file.h"
 #include "io/run_dir.h"
-#include "kernels/philox.cuh"
-#include "nn/layers.h"
+#include "tests/train/synthetic.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
 
@@ -17,45 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// 4 classes of 8x8 images: the class sets the brightness of one quadrant, plus Philox noise.
-data::Dataset synthetic_dataset(int64_t n, uint64_t seed) {
-  data::Dataset d;
-  d.name = "synthetic";
-  d.num_classes = 4;
-  d.class_names = {"a", "b", "c", "d"};
-  d.images = Tensor({n, 1, 8, 8}, DType::U8);
-  d.labels = Tensor({n}, DType::I32);
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t label = static_cast<int32_t>(i % 4);
-    d.labels.data<int32_t>()[i] = label;
-    for (int p = 0; p < 64; ++p) {
-      const bool lit = ((p / 8) / 4) * 2 + (p % 8) / 4 == label;
-      d.images.data<uint8_t>()[i * 64 + p] =
-          static_cast<uint8_t>((lit ? 160 : 40) + u32_to_range(philox_u32(seed, i * 64 + p, 0, 0), 60));
-    }
-  }
-  return d;
-}
-
-std::unique_ptr<nn::Model> small_model(uint64_t seed) {
-  auto net = std::make_unique<nn::Sequential>();
-  net->append(std::make_unique<nn::Flatten>());
-  net->append(std::make_unique<nn::Linear>(64, 16));
-  net->append(std::make_unique<nn::ReLU>());
-  net->append(std::make_unique<nn::Linear>(16, 4));
-  auto model = std::make_unique<nn::Model>("test_mlp", std::move(net), Device::cpu());
-  Tensor init({model->num_parameters()});
-  for (int64_t i = 0; i < init.numel(); ++i)
-    init.data<float>()[i] = (u32_to_unit_float(philox_u32(seed, i, 1, 0)) - 0.5f) * 0.5f;
-  model->values().copy_from(init);
-  return model;
-}
-
 class TrainerTest : public ::testing::Test {
  protected:
   TrainerTest()
-      : train_data_(synthetic_dataset(200, 1)),
-        test_data_(synthetic_dataset(64, 2)),
+      : train_data_(test::synthetic_dataset(200, 1)),
+        test_data_(test::synthetic_dataset(64, 2)),
         train_(train_data_, Device::cpu(), loader_options(true)),
         test_(test_data_, Device::cpu(), loader_options(false)) {
     hp_.model = "test_mlp";
@@ -70,21 +35,14 @@ class TrainerTest : public ::testing::Test {
   }
   ~TrainerTest() override { fs::remove_all(root_); }
 
-  static data::LoaderOptions loader_options(bool training) {
-    data::LoaderOptions o;
-    o.batch_size = 32;
-    o.shuffle = training;
-    o.seed = 5;
-    o.norm = {{0.5f}, {0.25f}};
-    return o;
-  }
+  static data::LoaderOptions loader_options(bool training) { return test::synthetic_loader_options(training); }
 
   io::RunDir run_dir(const std::string& name) const {
     return io::RunDir::open(root_.string(), name, hp_.hash(), hp_.to_json());
   }
 
   train::TrainResult train_in(const io::RunDir& dir, int64_t stop_after = -1, uint64_t seed = 3) {
-    auto model = small_model(seed);
+    auto model = test::synthetic_model(seed);
     train::TrainOptions options;
     options.log_every = 4;
     options.checkpoint_every = 5;
