@@ -55,8 +55,7 @@ int run_qlth(const std::vector<std::string>& argv) {
   for (size_t i = 0; i < bit_list.size(); ++i) series[i + 1].label = "W" + std::to_string(bit_list[i]) + "A" + args.get("qe-bits-acts");
   std::printf("%6s %9s %8s", "level", "density%", "fp32");
   for (const int b : bit_list) std::printf(" %8s", ("W" + std::to_string(b)).c_str());
-  std::printf("   | size kbit (fp32 dense %.0f)", 0.0);
-  std::printf("\n");
+  std::printf("   | size in kbit at each weight width\n");
   for (const auto& level : lsummary["levels"]) {
     const int l = level.at("level").get<int>();
     const double density = level.at("density").get<double>();
