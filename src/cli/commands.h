@@ -14,5 +14,7 @@ int run_eval(const std::vector<std::string>& args);
 int run_lottery(const std::vector<std::string>& args);
 int run_prune(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
+int run_quantize(const std::vector<std::string>& args);
+int run_qlth(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

@@ -28,6 +28,8 @@ const std::map<std::string, CommandEntry>& commands() {
       {"eval", {bmc::cli::run_eval, "evaluate a checkpoint: top-1/top-5/loss, optional logits"}},
       {"lottery", {bmc::cli::run_lottery, "iterative magnitude pruning (lottery tickets), resumable per level"}},
       {"prune", {bmc::cli::run_prune, "one-shot magnitude or random pruning of a trained model -> mask"}},
+      {"quantize", {bmc::cli::run_quantize, "post-training range-linear quantization (Distiller) of a checkpoint"}},
+      {"qlth", {bmc::cli::run_qlth, "quantize every ticket of a lottery run at several bit widths (table + plot)"}},
       {"report", {bmc::cli::run_report, "accuracy-vs-density table and SVG plot of lottery/train runs"}},
   };
   return table;

@@ -12,6 +12,8 @@ class Conv2d : public Module {
   Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride = 1, int padding = 0,
          bool bias = true);
   Parameter& weight() { return weight_; }
+  Parameter* bias() { return bias_; }
+  const ops::Conv2dParams& params() const { return params_; }
 
  protected:
   Tensor forward_impl(const Tensor& x) override;

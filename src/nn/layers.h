@@ -11,6 +11,7 @@ class Linear : public Module {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
   Parameter& weight() { return weight_; }
+  Parameter* bias() { return bias_; }
 
  protected:
   Tensor forward_impl(const Tensor& x) override;

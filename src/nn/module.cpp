@@ -5,7 +5,15 @@ namespace bmc::nn {
 Tensor Module::forward(const Tensor& x) {
   BMC_CHECK(x.defined(), type_name_, ".forward: undefined input");
   forward_pending_ = true;
-  return forward_impl(x);
+  if (!pre_hook_ && !post_hook_) return forward_impl(x);
+  Tensor y = pre_hook_ ? forward_impl(pre_hook_(x)) : forward_impl(x);
+  if (post_hook_) return post_hook_(y);
+  return y;
+}
+
+void Module::set_forward_hooks(ForwardHook pre, ForwardHook post) {
+  pre_hook_ = std::move(pre);
+  post_hook_ = std::move(post);
 }
 
 Tensor Module::backward(const Tensor& dy) {

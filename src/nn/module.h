@@ -23,6 +23,13 @@ class Module {
   Tensor forward(const Tensor& x);
   Tensor backward(const Tensor& dy);
 
+  // Optional forward hooks, for code that changes what a layer sees or returns without changing
+  // the layer (post-training quantization observes activations and fake-quantizes them this way):
+  // pre maps the input before forward_impl, post maps its output. An empty function is no hook.
+  using ForwardHook = std::function<Tensor(const Tensor&)>;
+  void set_forward_hooks(ForwardHook pre, ForwardHook post);
+  void clear_forward_hooks() { set_forward_hooks(nullptr, nullptr); }
+
   void set_training(bool training);
   bool training() const { return training_; }
   const std::string& type_name() const { return type_name_; }
@@ -57,6 +64,7 @@ class Module {
   std::string type_name_;
   bool training_ = true;
   bool forward_pending_ = false;  // a forward ran whose backward has not
+  ForwardHook pre_hook_, post_hook_;
   std::vector<std::pair<std::string, std::unique_ptr<Parameter>>> params_;
   std::vector<std::pair<std::string, std::unique_ptr<Buffer>>> buffers_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;

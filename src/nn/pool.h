@@ -10,6 +10,7 @@ namespace bmc::nn {
 class MaxPool2d : public Module {
  public:
   MaxPool2d(int kernel_size, int stride, int padding = 0);
+  const ops::Pool2dParams& params() const { return params_; }
 
  protected:
   Tensor forward_impl(const Tensor& x) override;

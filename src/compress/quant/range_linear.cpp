@@ -1,0 +1,288 @@
+#include "compress/quant/range_linear.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "datasets/data_loader.h"
+#include "nn/conv.h"
+#include "nn/layers.h"
+#include "nn/residual.h"
+#include "ops/fake_quant.h"
+
+namespace bmc::compress {
+namespace {
+
+// Distiller replaces conv / linear with the parameter-layer wrapper and every other leaf module
+// with the fake-quant (output re-quantization) wrapper. Flatten is a view in Distiller's models,
+// not a module, so it is left alone; a residual block stands in for its EltwiseAdd + ReLU.
+bool is_param_layer(const std::string& type) { return type == "Linear" || type == "Conv2d"; }
+bool is_output_layer(nn::Module& m) {
+  const std::string& t = m.type_name();
+  return t == "ReLU" || t == "MaxPool2d" || t == "AvgPool2d" || t == "GlobalAvgPool" || t == "BatchNorm2d" ||
+         dynamic_cast<nn::ResidualBlock*>(&m) != nullptr;
+}
+
+bool same_stats(const ActStats& a, const ActStats& b) {
+  return a.min == b.min && a.max == b.max && a.mean == b.mean && a.avg_min == b.avg_min && a.avg_max == b.avg_max;
+}
+
+Tensor fake_quant_copy(const Tensor& x, const QuantParams& p) {
+  Tensor y(x.shape(), DType::F32, x.device());
+  ops::fake_quant_forward(y, x, {p});
+  return y;
+}
+
+nn::Parameter* weight_of(nn::Module& m) {
+  if (auto* l = dynamic_cast<nn::Linear*>(&m)) return &l->weight();
+  if (auto* c = dynamic_cast<nn::Conv2d*>(&m)) return &c->weight();
+  return nullptr;
+}
+nn::Parameter* bias_of(nn::Module& m) {
+  if (auto* l = dynamic_cast<nn::Linear*>(&m)) return l->bias();
+  if (auto* c = dynamic_cast<nn::Conv2d*>(&m)) return c->bias();
+  return nullptr;
+}
+
+nlohmann::json params_json(const QuantParams& p) {
+  return {{"scale", p.scale}, {"zero_point", p.zero_point}, {"qmin", p.qmin}, {"qmax", p.qmax}};
+}
+nlohmann::json stats_json(const ActStats& s) {
+  return {{"min", s.min}, {"max", s.max}, {"avg_min", s.avg_min}, {"avg_max", s.avg_max},
+          {"mean", s.mean}, {"std", s.std}};
+}
+
+}  // namespace
+
+QuantParams activation_params(const ActStats& s, int bits, QuantMode mode, ClipMode clip, float n_stds) {
+  // Distiller reads the statistics into float32 tensors and clips in float32.
+  float lo = static_cast<float>(clip == ClipMode::Avg ? s.avg_min : s.min);
+  float hi = static_cast<float>(clip == ClipMode::Avg ? s.avg_max : s.max);
+  if (clip == ClipMode::NStd) {
+    const float mean = static_cast<float>(s.mean), spread = n_stds * static_cast<float>(s.std);
+    lo = std::max(lo, mean - spread);
+    hi = std::min(hi, mean + spread);
+  }
+  if (mode == QuantMode::Sym) return symmetric_params(bits, std::max(std::fabs(lo), std::fabs(hi)));
+  return asymmetric_params(bits, lo, hi, mode == QuantMode::AsymS);
+}
+
+std::vector<QuantParams> weight_params(const std::vector<float>& w, int64_t channels, int bits, QuantMode mode,
+                                       bool per_channel) {
+  const int64_t rows = per_channel ? channels : 1;
+  BMC_CHECK(rows > 0 && !w.empty() && static_cast<int64_t>(w.size()) % rows == 0, "weight_params: ", w.size(),
+            " weights for ", rows, " channels");
+  const int64_t per = static_cast<int64_t>(w.size()) / rows;
+  std::vector<QuantParams> params;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto first = w.begin() + r * per;
+    const auto [mn, mx] = std::minmax_element(first, first + per);
+    params.push_back(mode == QuantMode::Sym ? symmetric_params(bits, std::max(std::fabs(*mn), std::fabs(*mx)))
+                                            : asymmetric_params(bits, *mn, *mx, mode == QuantMode::AsymS));
+  }
+  return params;
+}
+
+float bias_code(float b, float accum_scale, int bits_accum) {
+  const float limit = static_cast<float>(std::ldexp(1.0, bits_accum - 1));
+  return clamp_code(rintf(accum_scale * b), -limit, limit - 1.0f);
+}
+
+PostTrainQuantizer::PostTrainQuantizer(nn::Model& model, QuantConfig config) : model_(model), config_(std::move(config)) {
+  check_bits("weight bits", config_.bits_weights);
+  check_bits("activation bits", config_.bits_acts);
+  BMC_CHECK(config_.bits_accum >= 16 && config_.bits_accum <= 32, "accumulator bits must be 16..32, got ",
+            config_.bits_accum);
+  BMC_CHECK(config_.clip != ClipMode::NStd || config_.clip_n_stds > 0, "n_std clipping needs K > 0");
+  std::set<std::string> unknown = config_.full_precision;
+  model_.net().visit_modules([&](const std::string& name, nn::Module& m) {
+    unknown.erase(name);
+    const bool param = is_param_layer(m.type_name());
+    if (!param && !is_output_layer(m)) return;
+    LayerQuant l;
+    l.name = name;
+    l.type = m.type_name();
+    l.role = param ? QuantRole::Param : QuantRole::Output;
+    l.module = &m;
+    l.full_precision = config_.full_precision.count(name) > 0;
+    layers_.push_back(std::move(l));
+  });
+  BMC_CHECK(unknown.empty(), "full-precision layer '", *unknown.begin(), "' is not a module of ", model_.arch());
+  BMC_CHECK(!layers_.empty(), model_.arch(), " has no layer to quantize");
+}
+
+PostTrainQuantizer::~PostTrainQuantizer() {
+  try {
+    restore();
+  } catch (...) {  // destructors never throw; restore() only fails on a dead device
+  }
+}
+
+void PostTrainQuantizer::install_observers() {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    LayerQuant& l = layers_[i];
+    l.module->set_forward_hooks(
+        [this, i, &l](const Tensor& x) {
+          if (batches_ == 0) order_.push_back(i);
+          l.input_acc.add(x);
+          return x.view(x.shape());
+        },
+        [&l](const Tensor& y) {
+          const std::vector<float> host = y.to_vector<float>();
+          l.output_acc.add(host, y.dim(0));
+          l.output_relu_acc.add(host, y.dim(0), /*relu=*/true);
+          return y.view(y.shape());
+        });
+  }
+}
+
+void PostTrainQuantizer::observe(const Tensor& x) {
+  BMC_CHECK(!quantized_, "calibration after quantize(): restore() first");
+  const bool was_training = model_.net().training();
+  model_.set_training(false);
+  install_observers();
+  try {
+    model_.forward(x);
+  } catch (...) {
+    for (LayerQuant& l : layers_) l.module->clear_forward_hooks();
+    throw;
+  }
+  for (LayerQuant& l : layers_) l.module->clear_forward_hooks();
+  model_.set_training(was_training);
+  ++batches_;
+}
+
+void PostTrainQuantizer::calibrate(const data::DataLoader& loader, int64_t batches) {
+  BMC_CHECK(batches > 0 && batches <= loader.steps_per_epoch(), "calibration batches must be in 1..",
+            loader.steps_per_epoch(), ", got ", batches);
+  Tensor x, y;
+  for (int64_t step = 0; step < batches; ++step) {
+    loader.batch(step, x, y);
+    observe(x);
+  }
+}
+
+// Distiller fuses "module -> ReLU" by giving the module the ReLU's output statistics. Our ReLUs
+// are not always modules (OpenLTH's LeNet applies them inside a container), so the link is read
+// from the calibration data: the next quantized module in execution order received exactly the
+// ReLU of this module's output (or is a ReLU module that received this output).
+void PostTrainQuantizer::fuse_relus() {
+  for (LayerQuant& l : layers_) {
+    if (l.input_acc.empty()) continue;
+    l.input = l.input_acc.stats();
+    l.output = l.output_acc.stats();
+  }
+  for (size_t k = 0; k + 1 < order_.size(); ++k) {
+    LayerQuant& cur = layers_[order_[k]];
+    LayerQuant& next = layers_[order_[k + 1]];
+    const ActStats relu = cur.output_relu_acc.stats();
+    const bool relu_between = same_stats(next.input, relu);
+    const bool into_relu_module = next.type == "ReLU" && same_stats(next.input, cur.output);
+    next.input_from_prev = relu_between || into_relu_module;
+    if ((relu_between || into_relu_module) && cur.output.min < 0) {
+      cur.fused_relu = true;
+      cur.output = relu;
+    }
+  }
+}
+
+void PostTrainQuantizer::quantize_param_layer(LayerQuant& l) {
+  nn::Parameter& w = *weight_of(*l.module);
+  nn::Parameter* b = bias_of(*l.module);
+  const std::vector<float> wv = w.value.to_vector<float>();
+  const int64_t k = w.shape[0];
+  l.w = weight_params(wv, k, config_.bits_weights, config_.mode, config_.per_channel);
+  l.w_shape = w.shape.to_vector();
+  const int64_t per = static_cast<int64_t>(wv.size()) / k;
+  l.w_codes.resize(wv.size());
+  std::vector<float> wq(wv.size());
+  for (size_t i = 0; i < wv.size(); ++i) {
+    const QuantParams& p = l.w[l.w.size() == 1 ? 0 : static_cast<int64_t>(i) / per];
+    const float q = bmc::quantize(wv[i], p);
+    l.w_codes[i] = static_cast<int32_t>(q);
+    wq[i] = dequantize(q, p);
+  }
+  w.value.copy_from(Tensor::from_vector(wq, w.shape, w.value.device()));
+  l.accum_scale.clear();
+  for (const QuantParams& p : l.w) l.accum_scale.push_back(l.in.scale * p.scale);
+  if (b == nullptr) return;
+  std::vector<float> bv = b->value.to_vector<float>();
+  l.b_codes.resize(bv.size());
+  for (size_t i = 0; i < bv.size(); ++i) {
+    const float s = l.accum_scale[l.accum_scale.size() == 1 ? 0 : i];
+    l.b_codes[i] = bias_code(bv[i], s, config_.bits_accum);
+    bv[i] = l.b_codes[i] / s;
+  }
+  b->value.copy_from(Tensor::from_vector(bv, b->shape, b->value.device()));
+}
+
+void PostTrainQuantizer::quantize() {
+  BMC_CHECK(batches_ > 0, "quantize() needs calibration batches first (observe or calibrate)");
+  BMC_CHECK(!quantized_, "quantize() called twice");
+  fuse_relus();
+  saved_values_.clear();
+  for (nn::Parameter* p : model_.parameters()) saved_values_.push_back(p->value.to_vector<float>());
+  quantized_ = true;
+  const int bits = config_.bits_acts;
+  for (LayerQuant& l : layers_) {
+    if (l.full_precision) continue;
+    BMC_CHECK(!l.input_acc.empty(), "layer ", l.name, " saw no data during calibration");
+    l.out = activation_params(l.output, bits, config_.mode, config_.clip, config_.clip_n_stds);
+    const QuantParams out = l.out;
+    if (l.role == QuantRole::Output) {
+      l.module->set_forward_hooks(nullptr, [out](const Tensor& y) { return fake_quant_copy(y, out); });
+      continue;
+    }
+    l.in = activation_params(l.input, bits, config_.mode, config_.clip, config_.clip_n_stds);
+    quantize_param_layer(l);
+    const QuantParams in = l.in;
+    l.module->set_forward_hooks([in](const Tensor& x) { return fake_quant_copy(x, in); },
+                                [out](const Tensor& y) { return fake_quant_copy(y, out); });
+  }
+  // Pruned weights must stay pruned: zero maps to code -zero_point, which dequantizes to exactly 0.
+  for (nn::Parameter* p : model_.parameters()) {
+    if (!p->prunable()) continue;
+    const auto v = p->value.to_vector<float>();
+    const auto m = p->mask.to_vector<float>();
+    for (size_t i = 0; i < v.size(); ++i)
+      BMC_CHECK(m[i] != 0.0f || v[i] == 0.0f, "quantization made pruned weight ", p->name, "[", i, "] non-zero (",
+                v[i], ")");
+  }
+}
+
+void PostTrainQuantizer::restore() {
+  for (LayerQuant& l : layers_) l.module->clear_forward_hooks();
+  if (!quantized_) return;
+  const auto& params = model_.parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    params[i]->value.copy_from(Tensor::from_vector(saved_values_[i], params[i]->shape, params[i]->value.device()));
+  saved_values_.clear();
+  quantized_ = false;
+}
+
+nlohmann::json PostTrainQuantizer::describe() const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const size_t i : order_) {
+    const LayerQuant& l = layers_[i];
+    nlohmann::json j = {{"name", l.name}, {"type", l.type}, {"full_precision", l.full_precision},
+                        {"fused_relu", l.fused_relu}, {"input_stats", stats_json(l.input)},
+                        {"output_stats", stats_json(l.output)}};
+    if (!l.full_precision && quantized_) {
+      j["output"] = params_json(l.out);
+      if (l.role == QuantRole::Param) {
+        j["input"] = params_json(l.in);
+        nlohmann::json w = nlohmann::json::array();
+        for (const QuantParams& p : l.w) w.push_back(params_json(p));
+        j["weights"] = w;
+        j["accum_scale"] = l.accum_scale;
+      }
+    }
+    layers.push_back(j);
+  }
+  return {{"bits_weights", config_.bits_weights}, {"bits_acts", config_.bits_acts},
+          {"bits_accum", config_.bits_accum}, {"mode", quant_mode_name(config_.mode)},
+          {"per_channel", config_.per_channel}, {"clip", clip_name(config_)},
+          {"calibration_batches", batches_}, {"layers", layers}};
+}
+
+}  // namespace bmc::compress

@@ -1,0 +1,99 @@
+// Range-linear post-training quantization with Distiller's semantics (PostTrainLinearQuantizer,
+// see docs/ptq_distiller_semantics.md), simulated in float ("fake quantization") without changing
+// any layer: forward hooks quantize-dequantize activations, and the model's parameters are
+// overwritten with their dequantized codes (restore() or the destructor puts the floats back).
+//   conv / linear: input quantized with its input statistics, weights per tensor or per output
+//     channel (full range, no clipping), bias b_q = round(in_scale * w_scale * b) clamped to the
+//     signed accumulator range, output re-quantized with the output statistics;
+//   ReLU, pooling, batch-norm and residual blocks: output re-quantized with their own output
+//     statistics (Distiller's fake-quant wrapper for the other leaf modules); Flatten: untouched;
+//   a module whose output goes through a ReLU takes the ReLU's output statistics (Distiller's
+//     activation-stats fusion), detected from the calibration data (see fuse_relus()).
+// Usage: PostTrainQuantizer q(model, config); q.observe(x) for each calibration batch (eval
+// mode, full precision); q.quantize(); evaluate the model; q.restore().
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "compress/quant/act_stats.h"
+#include "compress/quant/quant_config.h"
+#include "nn/model.h"
+
+namespace bmc::data {
+class DataLoader;
+}
+
+namespace bmc::compress {
+
+enum class QuantRole { Param, Output };
+
+struct LayerQuant {
+  std::string name, type;
+  QuantRole role = QuantRole::Output;
+  nn::Module* module = nullptr;
+  bool full_precision = false;
+  ActStatsAccumulator input_acc, output_acc, output_relu_acc;
+  ActStats input, output;  // output: after ReLU fusion
+  bool fused_relu = false;       // the output goes through a ReLU (output range from the ReLU's)
+  bool input_from_prev = false;  // the input is the previous layer's output (or its ReLU): a chain link
+  QuantParams in, out;
+  // Param layers only.
+  std::vector<QuantParams> w;       // 1 (per tensor) or K (per output channel)
+  std::vector<float> accum_scale;   // in.scale * w.scale, 1 or K entries
+  std::vector<int32_t> w_codes;     // weight codes q (dequantized: (q + zp) / scale)
+  std::vector<int64_t> w_shape;
+  std::vector<float> b_codes;       // bias codes at the accumulator scale (empty without bias)
+};
+
+// Distiller's _get_quant_params_from_stats_dict: the clip mode picks the range, then sym or asym.
+QuantParams activation_params(const ActStats& s, int bits, QuantMode mode, ClipMode clip, float n_stds);
+// Distiller's _get_quant_params_from_tensor without clipping: per tensor, or one set per row of
+// `channels` rows (per output channel).
+std::vector<QuantParams> weight_params(const std::vector<float>& w, int64_t channels, int bits, QuantMode mode,
+                                       bool per_channel);
+// The bias code at the accumulator scale: clamp(round(accum_scale * b)), signed `bits_accum` range.
+float bias_code(float b, float accum_scale, int bits_accum);
+
+class PostTrainQuantizer {
+ public:
+  PostTrainQuantizer(nn::Model& model, QuantConfig config);
+  ~PostTrainQuantizer();
+  PostTrainQuantizer(const PostTrainQuantizer&) = delete;
+  PostTrainQuantizer& operator=(const PostTrainQuantizer&) = delete;
+
+  // Calibration: one full-precision eval-mode forward per batch, statistics on every quantized
+  // module's input and output.
+  void observe(const Tensor& x);
+  // The first `batches` batches (epoch-0 order) of `loader`.
+  void calibrate(const data::DataLoader& loader, int64_t batches);
+  // Computes all quantization parameters, writes the fake-quantized weights and biases into the
+  // model and installs the fake-quant hooks. Throws if pruned weights would become non-zero.
+  void quantize();
+  // Float parameters back, hooks removed.
+  void restore();
+
+  const QuantConfig& config() const { return config_; }
+  const std::vector<LayerQuant>& layers() const { return layers_; }
+  // Quantized layers in execution order (indices into layers()).
+  const std::vector<size_t>& order() const { return order_; }
+  int64_t calibration_batches() const { return batches_; }
+  bool quantized() const { return quantized_; }
+  nlohmann::json describe() const;
+
+ private:
+  void install_observers();
+  void fuse_relus();
+  void quantize_param_layer(LayerQuant& l);
+
+  nn::Model& model_;
+  QuantConfig config_;
+  std::vector<LayerQuant> layers_;
+  std::vector<size_t> order_;
+  int64_t batches_ = 0;
+  bool quantized_ = false;
+  std::vector<std::vector<float>> saved_values_;  // per model parameter, while quantized
+};
+
+}  // namespace bmc::compress
