@@ -37,3 +37,24 @@ def save(path, tensors, metadata=None):
 def seeded(seed, *shape, scale=1.0):
     g = torch.Generator().manual_seed(seed)
     return (torch.rand(*shape, generator=g) * 2 - 1) * scale
+
+
+_NP_DTYPES = {"F32": "<f4", "I32": "<i4", "I64": "<i8", "I8": "i1", "U8": "u1"}
+
+
+def load(path):
+    """Reads a safetensors file (bmc checkpoints, masks, logits) into a dict of torch tensors."""
+    import numpy as np
+
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        array = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=_NP_DTYPES[entry["dtype"]])
+        out[name] = torch.from_numpy(array.copy().reshape(entry["shape"]))
+    return out
