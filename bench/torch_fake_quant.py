@@ -1,19 +1,13 @@
 """PyTorch CPU reference for bench/bench_fake_quant.cpp (same names, 11.7 M values, 2 threads)."""
 import json
-import time
 
 import torch
+
+from timing_helpers import timeit
 
 torch.set_num_threads(2)
 
 
-def timeit(fn, min_time=0.5):
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_time:
-        fn()
-        n += 1
-    return (time.perf_counter() - start) / n
 
 
 n, channels = 11700000, 1000

@@ -1,20 +1,14 @@
 """PyTorch CPU references for bench/bench_prune_sgd.cpp: torch.kthvalue of |w| (the global
 threshold) and the four-op masked SGD update (wd, momentum, update, mask), same sizes."""
 import json
-import time
 
 import torch
+
+from timing_helpers import timeit
 
 torch.set_num_threads(2)
 
 
-def timeit(fn, min_time=0.5):
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_time:
-        fn()
-        n += 1
-    return (time.perf_counter() - start) / n
 
 
 results = {}

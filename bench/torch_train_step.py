@@ -4,10 +4,11 @@ the OpenLTH module trees of tests/golden/gen_models.py."""
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from timing_helpers import timeit
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
 from gen_models import CifarResnet, MnistLenet  # noqa: E402
@@ -15,14 +16,6 @@ from gen_models import CifarResnet, MnistLenet  # noqa: E402
 torch.set_num_threads(2)
 
 
-def timeit(fn, min_time=2.0):
-    for _ in range(2):
-        fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min_time:
-        fn()
-        n += 1
-    return (time.perf_counter() - start) / n
 
 
 def step_fn(model, x, opt):
@@ -41,10 +34,10 @@ torch.manual_seed(0)
 resnet = CifarResnet(20)
 lenet = MnistLenet([300, 100])
 results = {
-    "BM_cifar_resnet_20_train_step/cpu/128": timeit(step_fn(
+    "BM_cifar_resnet_20_train_step/cpu/128": timeit(min_time=2.0, warmup=2, fn=step_fn(
         resnet, torch.randn(128, 3, 32, 32), torch.optim.SGD(resnet.parameters(), lr=0.01, momentum=0.9,
                                                              weight_decay=1e-4))),
-    "BM_mnist_lenet_300_100_train_step/cpu/128": timeit(step_fn(
+    "BM_mnist_lenet_300_100_train_step/cpu/128": timeit(min_time=2.0, warmup=2, fn=step_fn(
         lenet, torch.randn(128, 1, 28, 28), torch.optim.SGD(lenet.parameters(), lr=0.01))),
 }
 print(json.dumps(results))

@@ -2,7 +2,7 @@
 
 #include "models/name_parse.h"
 #include "nn/batch_norm.h"
-#include "nn/chain.h"
+#include "nn/module.h"
 #include "nn/conv.h"
 #include "nn/pool.h"
 #include "nn/residual.h"

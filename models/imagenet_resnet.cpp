@@ -3,7 +3,7 @@
 #include <array>
 
 #include "nn/batch_norm.h"
-#include "nn/chain.h"
+#include "nn/module.h"
 #include "nn/conv.h"
 #include "nn/pool.h"
 #include "nn/residual.h"

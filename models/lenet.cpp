@@ -1,7 +1,7 @@
 #include "models/lenet.h"
 
 #include "models/name_parse.h"
-#include "nn/chain.h"
+#include "nn/module.h"
 #include "nn/conv.h"
 #include "nn/layers.h"
 #include "nn/pool.h"

@@ -67,13 +67,13 @@ Buffer& Module::add_buffer(const std::string& local_name, const Shape& shape, DT
   return ref;
 }
 
-Tensor Sequential::forward_impl(const Tensor& x) {
+Tensor Chain::forward_impl(const Tensor& x) {
   Tensor h = x.view(x.shape());
   for (Module* m : modules_) h = m->forward(h);
   return h;
 }
 
-Tensor Sequential::backward_impl(const Tensor& dy) {
+Tensor Chain::backward_impl(const Tensor& dy) {
   Tensor g = dy.view(dy.shape());
   for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) g = (*it)->backward(g);
   return g;

@@ -70,14 +70,16 @@ class Module {
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
 };
 
-// Applies children in order; children are named "0", "1", ... as in torch.nn.Sequential.
-class Sequential : public Module {
+// Chain: applies named children in order, so a network whose PyTorch forward is a straight line
+// of attributes (conv1, bn1, relu, ..., fc) gets the same state_dict keys without a hand-written
+// forward.
+class Chain : public Module {
  public:
-  Sequential() : Module("Sequential") {}
+  explicit Chain(std::string type_name = "Chain") : Module(std::move(type_name)) {}
   template <class M>
-  M& append(std::unique_ptr<M> m) {
+  M& append(const std::string& name, std::unique_ptr<M> m) {
     modules_.push_back(m.get());
-    return add_child(std::to_string(modules_.size() - 1), std::move(m));
+    return add_child(name, std::move(m));
   }
   size_t size() const { return modules_.size(); }
 
@@ -87,6 +89,16 @@ class Sequential : public Module {
 
  private:
   std::vector<Module*> modules_;
+};
+
+// torch.nn.Sequential: a Chain whose children are named "0", "1", ...
+class Sequential : public Chain {
+ public:
+  Sequential() : Chain("Sequential") {}
+  template <class M>
+  M& append(std::unique_ptr<M> m) {
+    return Chain::append(std::to_string(size()), std::move(m));
+  }
 };
 
 }  // namespace bmc::nn

@@ -7,7 +7,7 @@
 #include "io/state_dict.h"
 #include "models/init.h"
 #include "nn/batch_norm.h"
-#include "nn/chain.h"
+#include "nn/module.h"
 #include "nn/conv.h"
 #include "nn/model.h"
 #include "nn/pool.h"
