@@ -1,0 +1,120 @@
+// Our CUDA kernels judged against the device's measured memory bandwidth (a device-to-device
+// cudaMemcpy of the same footprint, timed in the same run): masked SGD (24 B/elem), fake-quant
+// (8 B/elem) and the magnitude-pruning threshold (4 histogram passes over w and mask, 32 B/elem).
+// Registered only when a CUDA device exists; each reports GB/s and "pct_of_memcpy".
+#include <benchmark/benchmark.h>
+
+#include "core/device.h"
+
+#if BMC_HAS_CUDA
+#include <cuda_runtime_api.h>
+
+#include "compress/prune/magnitude.h"
+#include "core/cuda_context.h"
+#include "ops/fake_quant.h"
+#include "ops/sgd.h"
+
+namespace {
+
+using bmc::Device;
+using bmc::DType;
+using bmc::Tensor;
+
+constexpr int64_t kElements = 11'700'000;  // ResNet-18's weights
+
+// Times `body` on the device's stream with CUDA events (manual time), flushing L2 first by
+// touching a buffer larger than it, so DRAM bandwidth is what is measured.
+template <class Body>
+void time_on_device(benchmark::State& state, Device device, Body body) {
+  auto& ctx = bmc::cuda::context(device);
+  Tensor flush = Tensor::zeros({64 << 20}, DType::U8, device);
+  bmc::cuda::Event start = bmc::cuda::make_event(), stop = bmc::cuda::make_event();
+  body();  // warm-up (plans, pool)
+  for (auto _ : state) {
+    BMC_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, flush.nbytes(), ctx.stream));
+    BMC_CUDA_CHECK(cudaEventRecord(start, ctx.stream));
+    body();
+    BMC_CUDA_CHECK(cudaEventRecord(stop, ctx.stream));
+    BMC_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    BMC_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    state.SetIterationTime(ms / 1e3);
+  }
+}
+
+// Device-to-device copy bandwidth (bytes read + written per second), measured once per run.
+double memcpy_bandwidth(Device device) {
+  static const double bandwidth = [device] {
+    Tensor a = Tensor::zeros({kElements * 4}, DType::F32, device), b = Tensor::zeros({kElements * 4}, DType::F32, device);
+    auto& ctx = bmc::cuda::context(device);
+    bmc::cuda::Event start = bmc::cuda::make_event(), stop = bmc::cuda::make_event();
+    BMC_CUDA_CHECK(cudaMemcpyAsync(b.raw(), a.raw(), a.nbytes(), cudaMemcpyDeviceToDevice, ctx.stream));
+    BMC_CUDA_CHECK(cudaEventRecord(start, ctx.stream));
+    for (int i = 0; i < 10; ++i)
+      BMC_CUDA_CHECK(cudaMemcpyAsync(b.raw(), a.raw(), a.nbytes(), cudaMemcpyDeviceToDevice, ctx.stream));
+    BMC_CUDA_CHECK(cudaEventRecord(stop, ctx.stream));
+    BMC_CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0;
+    BMC_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    return 10.0 * 2.0 * static_cast<double>(a.nbytes()) / (ms / 1e3);
+  }();
+  return bandwidth;
+}
+
+void report(benchmark::State& state, Device device, double bytes_per_iteration) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes_per_iteration));
+  state.counters["pct_of_memcpy"] = benchmark::Counter(100.0 * bytes_per_iteration / memcpy_bandwidth(device),
+                                                       benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_memcpy_d2d(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor a = Tensor::zeros({kElements}, DType::F32, device), b = Tensor::zeros({kElements}, DType::F32, device);
+  auto& ctx = bmc::cuda::context(device);
+  time_on_device(state, device, [&] {
+    BMC_CUDA_CHECK(cudaMemcpyAsync(b.raw(), a.raw(), a.nbytes(), cudaMemcpyDeviceToDevice, ctx.stream));
+  });
+  report(state, device, 8.0 * kElements);
+}
+
+void BM_masked_sgd_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor w = Tensor::full({kElements}, 0.5f, device), m = Tensor::zeros({kElements}, DType::F32, device);
+  Tensor g = Tensor::full({kElements}, 0.1f, device), mask = Tensor::full({kElements}, 1.0f, device);
+  time_on_device(state, device, [&] { bmc::ops::masked_sgd_step(w, m, g, mask, {0.01f, 0.9f, 1e-4f, false}); });
+  report(state, device, 24.0 * kElements);
+}
+
+void BM_fake_quant_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor x = Tensor::full({kElements}, 0.3f, device), y({kElements}, DType::F32, device);
+  const std::vector<bmc::QuantParams> params = {bmc::symmetric_params(8, 1.0f)};
+  time_on_device(state, device, [&] { bmc::ops::fake_quant_forward(y, x, params); });
+  report(state, device, 8.0 * kElements);
+}
+
+void BM_global_threshold_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor w = Tensor::full({kElements}, 0.5f, device), mask = Tensor::full({kElements}, 1.0f, device);
+  std::vector<bmc::compress::PruneSegment> segments;
+  segments.push_back({w.slice(0, {kElements}), mask.slice(0, {kElements}), 0});
+  time_on_device(state, device, [&] { benchmark::DoNotOptimize(bmc::compress::find_prune_threshold(segments, kElements / 5)); });
+  report(state, device, 32.0 * kElements);
+}
+
+bool register_gpu_kernel_benchmarks() {
+  if (bmc::cuda_device_count() == 0) return false;
+  using Bench = void (*)(benchmark::State&);
+  const std::pair<const char*, Bench> benches[] = {{"BM_memcpy_d2d/cuda/11700000", BM_memcpy_d2d},
+                                                    {"BM_masked_sgd/cuda/11700000", BM_masked_sgd_cuda},
+                                                    {"BM_fake_quant/cuda/11700000", BM_fake_quant_cuda},
+                                                    {"BM_global_threshold/cuda/11700000", BM_global_threshold_cuda}};
+  for (const auto& [name, fn] : benches)
+    benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMicrosecond);
+  return true;
+}
+
+const bool registered = register_gpu_kernel_benchmarks();
+
+}  // namespace
+#endif
