@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "cli/train_flags.h"
+#include "compress/prune/model_pruning.h"
 #include "train/checkpoint.h"
 
 namespace bmc::cli {
@@ -35,6 +36,7 @@ int run_train(const std::vector<std::string>& argv) {
                          options_from_flags(args, session.train_loader().steps_per_epoch()));
   const train::TrainResult result = trainer.run();
   nlohmann::json summary = session.summary(result, trainer.total_steps());
+  if (args.given("mask")) summary["density"] = compress::mask_file_density(args.get("mask"));
   dir.write_summary(summary);
   return session.report(dir, summary);
 }

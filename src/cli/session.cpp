@@ -75,6 +75,7 @@ nlohmann::json Session::summary(const train::TrainResult& result, int64_t total_
           {"test_loss", result.test.loss},
           {"test_top1", result.test.top1},
           {"test_top5", result.test.top5},
+          {"best_top1", std::max(result.best_top1, result.test.top1)},
           {"final_train_loss", result.final_train_loss},
           {"train_seconds", result.seconds},
           {"images_per_second", result.images_per_second}};

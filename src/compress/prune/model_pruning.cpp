@@ -140,4 +140,15 @@ void load_mask(const std::string& path, nn::Model& model) {
   zero_masked_weights(model);
 }
 
+double mask_file_density(const std::string& path) {
+  int64_t ones = 0, total = 0;
+  for (const auto& [name, t] : io::load_safetensors(path).tensors) {
+    for (int64_t i = 0; i < t.numel(); ++i)
+      ones += (t.dtype() == DType::U8 ? t.data<uint8_t>()[i] != 0 : t.data<float>()[i] != 0.0f) ? 1 : 0;
+    total += t.numel();
+  }
+  BMC_CHECK(total > 0, path, " holds no mask tensors");
+  return static_cast<double>(ones) / static_cast<double>(total);
+}
+
 }  // namespace bmc::compress

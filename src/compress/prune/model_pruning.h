@@ -47,5 +47,7 @@ void zero_masked_weights(nn::Model& model);
 
 void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore);
 void load_mask(const std::string& path, nn::Model& model);
+// Fraction of ones over all tensors of a mask file (the density of the layers it prunes).
+double mask_file_density(const std::string& path);
 
 }  // namespace bmc::compress
