@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -21,7 +22,7 @@ struct RunPoints {
   std::map<double, std::pair<double, double>> by_density;  // density -> (final top-1, best top-1)
 };
 
-RunPoints read_run(const std::string& path) {
+RunPoints read_one(const std::string& path) {
   const io::RunDir dir(path);
   BMC_CHECK(dir.exists("summary.json"), path, " has no summary.json (not a bmc run directory, or unfinished)");
   const auto summary = dir.read_summary();
@@ -38,11 +39,26 @@ RunPoints read_run(const std::string& path) {
   return run;
 }
 
+// "DIR", or "LABEL=DIR1,DIR2,..." to draw several single-density runs (e.g. random
+// re-initialisation at each lottery level) as one series.
+RunPoints read_run(const std::string& spec) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos) return read_one(spec);
+  RunPoints merged;
+  merged.label = spec.substr(0, eq);
+  std::stringstream dirs(spec.substr(eq + 1));
+  for (std::string dir; std::getline(dirs, dir, ',');)
+    if (!dir.empty()) merged.by_density.merge(read_one(dir).by_density);
+  BMC_CHECK(!merged.by_density.empty(), "bmc report: no run directories in '", spec, "'");
+  return merged;
+}
+
 }  // namespace
 
 int run_report(const std::vector<std::string>& argv) {
   Args args("report", "Accuracy vs density of lottery / masked training runs, as a table and an SVG plot.");
-  args.positionals("RUN_DIR", "lottery run directories (runs/lottery_*) or masked training runs (runs/train_*)");
+  args.positionals("RUN_DIR", "lottery run directories (runs/lottery_*), masked training runs (runs/train_*), or\n"
+                              "           LABEL=DIR1,DIR2,... to draw several masked training runs as one series");
   args.option("svg", "report.svg", "where to write the plot");
   args.flag("best", "plot the best test accuracy of each run instead of the final one");
   if (!args.parse(argv)) return 0;
