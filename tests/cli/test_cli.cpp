@@ -8,7 +8,13 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
+#include "models/init.h"
+#include "models/registry.h"
+#include "train/checkpoint.h"
 
 namespace bmc {
 namespace {
@@ -77,6 +83,57 @@ TEST(Cli, MissingDataAndForeignCheckpointsFailCleanly) {
     EXPECT_NE(foreign.output.find("cifar_resnet_20"), std::string::npos) << foreign.output;
   }
   fs::remove(ckpt);
+  fs::remove_all(out);
+}
+
+}  // namespace
+}  // namespace bmc
+
+namespace bmc {
+namespace {
+
+TEST(Cli, PruneWritesAMaskOfTheRequestedDensity) {
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_prune_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  fs::create_directories(out);
+  auto model = models::make_model("mnist_lenet_300_100", Device::cpu());
+  models::initialize(*model, 3);
+  const std::string ckpt = (out / "weights.safetensors").string();
+  train::save_weights(ckpt, *model);
+  const CliResult r = run_cli("prune --model mnist_lenet_300_100 --checkpoint " + ckpt +
+                              " --sparsity 0.75 --json --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(summary["prunable"].get<int64_t>(), 265200) << "fc.weight is left dense by default (OpenLTH)";
+  EXPECT_EQ(summary["remaining"].get<int64_t>(), 265200 / 4);
+  const CliResult random = run_cli("prune --model mnist_lenet_300_100 --checkpoint " + ckpt +
+                                   " --sparsity 0.75 --random --seed 4 --json --out " + out.string());
+  ASSERT_EQ(random.code, 0) << random.output;
+  const auto random_summary = nlohmann::json::parse(random.output.substr(random.output.find('{')));
+  EXPECT_EQ(random_summary["layers"], summary["layers"]) << "random pruning keeps the per-layer counts";
+  EXPECT_NE(random_summary["mask"], summary["mask"]);
+  fs::remove_all(out);
+}
+
+TEST(Cli, ReportTabulatesAndPlotsRuns) {
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_report_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  fs::create_directories(out / "lottery_x");
+  fs::create_directories(out / "train_a");
+  io::write_file_atomic((out / "lottery_x" / "summary.json").string(),
+                        R"({"finished":true,"levels":[{"level":0,"remaining":10,"prunable":10,"density":1.0,)"
+                        R"("test_top1":0.98,"best_top1":0.985,"test_loss":0.1},{"level":1,"remaining":8,"prunable":10,)"
+                        R"("density":0.8,"test_top1":0.97,"best_top1":0.975,"test_loss":0.1}]})");
+  io::write_file_atomic((out / "train_a" / "summary.json").string(),
+                        R"({"finished":true,"density":0.8,"test_top1":0.9,"best_top1":0.91})");
+  const std::string svg = (out / "plot.svg").string();
+  const CliResult r = run_cli("report " + (out / "lottery_x").string() + " rr=" + (out / "train_a").string() +
+                              " --svg " + svg);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("97.00 (97.50)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("90.00 (91.00)"), std::string::npos) << r.output;
+  EXPECT_NE(io::read_file(svg).find("<polyline"), std::string::npos);
+  EXPECT_EQ(run_cli("report " + (out / "missing").string()).code, 2);
   fs::remove_all(out);
 }
 
