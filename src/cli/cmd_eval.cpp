@@ -20,15 +20,10 @@ int run_eval(const std::vector<std::string>& argv) {
   args.option("mask", "", "apply this mask before evaluating");
   args.option("logits", "", "write the logits of the evaluated split to this safetensors file");
   if (!args.parse(argv)) return 0;
-  if (!args.given("checkpoint")) throw UsageError{"bmc eval: --checkpoint is required"};
-  train::TrainHparams hp = hparams_from_flags(args);
-  hp.init_digest = train::file_digest(args.get("checkpoint"));
-  if (args.given("mask")) hp.mask_digest = train::file_digest(args.get("mask"));
+  train::TrainHparams hp = checkpoint_hparams_from_flags(args, "eval");
 
   Session session(args, hp);
-  auto model = session.make_model();
-  train::load_weights(args.get("checkpoint"), *model);
-  if (args.given("mask")) session.apply_mask(*model, args.get("mask"));
+  auto model = session.load_model(args.get("checkpoint"), args.get("mask"));
   Tensor logits;
   const train::EvalResult ev =
       train::evaluate(*model, session.test_loader(), args.given("logits") ? &logits : nullptr);

@@ -60,9 +60,8 @@ int run_qlth(const std::vector<std::string>& argv) {
     const int l = level.at("level").get<int>();
     const double density = level.at("density").get<double>();
     const std::string ldir = lottery.file("level_" + std::to_string(l));
-    auto model = session.make_model();
-    train::load_weights(ldir + "/model_final.safetensors", *model);
-    if (std::filesystem::exists(ldir + "/mask.safetensors")) session.apply_mask(*model, ldir + "/mask.safetensors");
+    const std::string mask = ldir + "/mask.safetensors";
+    auto model = session.load_model(ldir + "/model_final.safetensors", std::filesystem::exists(mask) ? mask : "");
     const train::EvalResult fp = train::evaluate(*model, session.test_loader());
     nlohmann::json row = {{"level", l}, {"density", density}, {"fp_top1", fp.top1},
                           {"fp_bits", compress::float_model_bits(*model)}};

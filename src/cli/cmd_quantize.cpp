@@ -24,18 +24,13 @@ int run_quantize(const std::vector<std::string>& argv) {
   args.alias("qebw", "qe-bits-wts");
   args.flag("integer-check", "also run the integer-only CPU path (8-bit sym) and compare its argmax");
   if (!args.parse(argv)) return 0;
-  if (!args.given("checkpoint")) throw UsageError{"bmc quantize: --checkpoint is required"};
   const compress::QuantConfig config = quant_config_from_flags(args, args.get_int("qe-bits-wts"));
   const int64_t calib_batches = args.get_int64("calib-batches");
   if (calib_batches < 1) throw UsageError{"bmc quantize: --calib-batches must be at least 1"};
-  train::TrainHparams hp = hparams_from_flags(args);
-  hp.init_digest = train::file_digest(args.get("checkpoint"));
-  if (args.given("mask")) hp.mask_digest = train::file_digest(args.get("mask"));
+  train::TrainHparams hp = checkpoint_hparams_from_flags(args, "quantize");
 
   Session session(args, hp);
-  auto model = session.make_model();
-  train::load_weights(args.get("checkpoint"), *model);
-  if (args.given("mask")) session.apply_mask(*model, args.get("mask"));
+  auto model = session.load_model(args.get("checkpoint"), args.get("mask"));
   const train::EvalResult fp = train::evaluate(*model, session.test_loader());
   const auto calib = calibration_loader(session, hp.batch_size, hp.data_seed);
   const QuantEval q = quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(),

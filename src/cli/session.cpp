@@ -8,6 +8,7 @@
 #include "models/hparams.h"
 #include "models/init.h"
 #include "models/registry.h"
+#include "train/checkpoint.h"
 
 #if BMC_HAS_CUDA
 #include "core/cuda_context.h"
@@ -60,6 +61,13 @@ std::unique_ptr<nn::Model> Session::make_model(uint64_t seed_override) const {
   const models::DefaultHparams defaults = models::default_hparams(hp_.model);
   models::initialize(*model, seed_override == UINT64_MAX ? hp_.seed : seed_override, defaults.model_init,
                      defaults.batchnorm_init);
+  return model;
+}
+
+std::unique_ptr<nn::Model> Session::load_model(const std::string& checkpoint, const std::string& mask) const {
+  auto model = make_model();
+  train::load_weights(checkpoint, *model);
+  if (!mask.empty()) apply_mask(*model, mask);
   return model;
 }
 

@@ -26,6 +26,8 @@ class Session {
 
   // A fresh model of hp.model on the device, initialised from hp.seed (OpenLTH initialisers).
   std::unique_ptr<nn::Model> make_model(uint64_t seed_override = UINT64_MAX) const;
+  // The model with the weights of `checkpoint` and, when `mask` is not empty, that mask.
+  std::unique_ptr<nn::Model> load_model(const std::string& checkpoint, const std::string& mask) const;
   // Loads a mask file (compress::load_mask) and zeroes the masked weights.
   void apply_mask(nn::Model& model, const std::string& path) const;
 

@@ -66,4 +66,12 @@ train::TrainOptions options_from_flags(const Args& args, int64_t steps_per_epoch
   return options;
 }
 
+train::TrainHparams checkpoint_hparams_from_flags(const Args& args, const std::string& command) {
+  if (!args.given("checkpoint")) throw UsageError{"bmc " + command + ": --checkpoint is required"};
+  train::TrainHparams hp = hparams_from_flags(args);
+  hp.init_digest = train::file_digest(args.get("checkpoint"));
+  if (args.given("mask")) hp.mask_digest = train::file_digest(args.get("mask"));
+  return hp;
+}
+
 }  // namespace bmc::cli
