@@ -35,9 +35,12 @@ class GpuCountListener : public ::testing::EmptyTestEventListener {
     else
       ++ran_;
   }
-  void OnTestProgramEnd(const ::testing::UnitTest&) override {
+  void OnTestProgramEnd(const ::testing::UnitTest& unit) override {
     std::printf("GPU tests: ran %d, skipped %d%s\n", ran_, skipped_,
                 ran_ == 0 && skipped_ > 0 ? " (no device)" : "");
+    // The closing line CI tools read in any language: "N passed, N failed, N skipped".
+    std::printf("tests: %d passed, %d failed, %d skipped\n", unit.successful_test_count(), unit.failed_test_count(),
+                unit.skipped_test_count());
     std::fflush(stdout);
   }
 
