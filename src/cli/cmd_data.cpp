@@ -91,10 +91,18 @@ int data_fetch(const std::vector<std::string>& argv) {
   const std::string& name = argv[0];
   if (name != "mnist" && name != "cifar10" && name != "cifar100")
     throw UsageError{"bmc data fetch: unknown dataset '" + name + "' (known: mnist, cifar10, cifar100)"};
-  const std::string script = "datasets/fetch";
+  // The script ships next to the binary's build folder (<repo>/build/bmc -> <repo>/datasets/fetch).
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::string script = "datasets/fetch";
+  for (fs::path dir = exe.parent_path(); !ec && !dir.empty() && dir != dir.root_path(); dir = dir.parent_path())
+    if (fs::exists(dir / "datasets" / "fetch")) {
+      script = (dir / "datasets" / "fetch").string();
+      break;
+    }
   if (!fs::exists(script))
-    throw UsageError{"bmc data fetch: run it from the repository root (datasets/fetch not found here)"};
-  std::string cmd = script + " " + name;
+    throw UsageError{"bmc data fetch: datasets/fetch not found next to " + exe.string() + " or here"};
+  std::string cmd = "'" + script + "' " + name;
   if (args.given("dest")) cmd += " --dest '" + args.get("dest") + "'";
   const int status = std::system(cmd.c_str());
   return status == 0 ? 0 : 1;
