@@ -57,7 +57,9 @@ TEST(Cli, VersionHelpAndUnknownCommand) {
 TEST(Cli, BadFlagsAndValuesAreOneLineExitTwo) {
   for (const char* args : {"train --no-such-flag 1", "train --lr abc", "train --training-steps 40", "train --model nope",
                            "eval --model mnist_lenet_300_100", "lottery --pruning-fraction 1.5",
-                           "train --device tpu", "info extra"}) {
+                           "train --device tpu", "info extra", "quantize --model mnist_lenet_300_100",
+                           "quantize --checkpoint x.safetensors --qe-mode fancy", "quantize --checkpoint x --qebw 99",
+                           "qlth", "prune --model mnist_lenet_300_100", "report"}) {
     const CliResult r = run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.output;
     EXPECT_EQ(lines(r.output), 1) << args << ": " << r.output;
