@@ -9,13 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_sync.h"
 #include "core/device.h"
 #include "ops/batch_norm.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
-#if BMC_HAS_CUDA
-#include "core/cuda_context.h"
-#endif
 
 namespace {
 
@@ -27,13 +25,7 @@ constexpr int64_t kN = 128, kC = 16, kH = 32, kW = 32, kClasses = 10;
 const char* const kBnShape = "n128_c16_h32_w32";
 const char* const kXentShape = "n128_k10";
 
-void sync(Device device) {
-#if BMC_HAS_CUDA
-  if (device.is_cuda()) bmc::cuda::synchronize(device);
-#else
-  (void)device;
-#endif
-}
+using bmc::bench::sync;
 
 // Deterministic, non-constant data (a constant input would make the variance 0).
 Tensor ramp(const bmc::Shape& shape, Device device, float period = 17.0f) {

@@ -5,11 +5,9 @@
 
 #include <string>
 
+#include "bench/bench_sync.h"
 #include "core/device.h"
 #include "ops/conv2d.h"
-#if BMC_HAS_CUDA
-#include "core/cuda_context.h"
-#endif
 
 namespace {
 
@@ -36,13 +34,7 @@ std::string shape_name(const ConvShape& s) {
          std::to_string(s.k) + "_r" + std::to_string(s.r) + "_s" + std::to_string(s.stride);
 }
 
-void sync(Device device) {
-#if BMC_HAS_CUDA
-  if (device.is_cuda()) bmc::cuda::synchronize(device);
-#else
-  (void)device;
-#endif
-}
+using bmc::bench::sync;
 
 void run_conv(benchmark::State& state, ConvShape s, Pass pass, Device device) {
   const bmc::ops::Conv2dParams p{s.stride, s.stride, s.pad(), s.pad()};
