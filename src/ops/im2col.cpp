@@ -66,7 +66,13 @@ void col2im_add(float* dx, const float* col, const ConvGeometry& g) {
           const float* in = row + int64_t{p} * g.q;
           float* out = dxc + int64_t{ih} * g.w;
           const int base = s - g.pad_w;
-          for (int q = qs.lo; q < qs.hi; ++q) out[q * g.stride_w + base] += in[q];
+          if (g.stride_w == 1) {  // contiguous: a vectorisable row add (the common 3x3 stride-1 case)
+            float* shifted = out + base;
+#pragma omp simd
+            for (int q = qs.lo; q < qs.hi; ++q) shifted[q] += in[q];
+          } else {
+            for (int q = qs.lo; q < qs.hi; ++q) out[q * g.stride_w + base] += in[q];
+          }
         }
       }
     }
