@@ -224,13 +224,24 @@ void avg_pool2d_backward(Tensor& dx, const Tensor& dy, const Pool2dParams& p) {
   avg_pool_backward_cpu(dx.data<float>(), dy.data<float>(), d);
 }
 
+namespace {
+
+// The (N, C, H, W) map and its (N, C) pooled counterpart of a global average pool.
+void check_global_pool(const char* op, const char* map_name, const Tensor& map, const char* pooled_name,
+                       const Tensor& pooled) {
+  check_dtype(op, map_name, map, DType::F32);
+  check_rank(op, map_name, map, 4);
+  BMC_CHECK(map.dim(2) > 0 && map.dim(3) > 0, op, ": ", map_name, " must have a non-empty (H, W), got ",
+            map.describe());
+  check_output(op, pooled_name, pooled, {map.dim(0), map.dim(1)});
+  check_same_device(op, {&map, &pooled});
+}
+
+}  // namespace
+
 void global_avg_pool_forward(Tensor& y, const Tensor& x) {
   const char* op = "global_avg_pool_forward";
-  check_dtype(op, "x", x, DType::F32);
-  check_rank(op, "x", x, 4);
-  BMC_CHECK(x.dim(2) > 0 && x.dim(3) > 0, op, ": x must have a non-empty (H, W), got ", x.describe());
-  check_output(op, "y", y, {x.dim(0), x.dim(1)});
-  check_same_device(op, {&y, &x});
+  check_global_pool(op, "x", x, "y", y);
   check_no_alias(op, y, x);
   if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(global_avg_pool_forward_cuda(y, x));
   global_avg_pool_forward_cpu(y.data<float>(), x.data<float>(), x.dim(0) * x.dim(1), x.dim(2) * x.dim(3));
@@ -238,11 +249,7 @@ void global_avg_pool_forward(Tensor& y, const Tensor& x) {
 
 void global_avg_pool_backward(Tensor& dx, const Tensor& dy) {
   const char* op = "global_avg_pool_backward";
-  check_dtype(op, "dx", dx, DType::F32);
-  check_rank(op, "dx", dx, 4);
-  BMC_CHECK(dx.dim(2) > 0 && dx.dim(3) > 0, op, ": dx must have a non-empty (H, W), got ", dx.describe());
-  check_output(op, "dy", dy, {dx.dim(0), dx.dim(1)});
-  check_same_device(op, {&dx, &dy});
+  check_global_pool(op, "dx", dx, "dy", dy);
   check_no_alias(op, dx, dy);
   if (dx.device().is_cuda()) return BMC_DISPATCH_CUDA(global_avg_pool_backward_cuda(dx, dy));
   global_avg_pool_backward_cpu(dx.data<float>(), dy.data<float>(), dx.dim(0) * dx.dim(1), dx.dim(2) * dx.dim(3));

@@ -86,10 +86,6 @@ void expect_level_started_from(const std::string& start_weights, const std::stri
   train::load_weights(start_weights, *model);
   if (!momentum_file.empty()) model->momentum().copy_from(io::load_safetensors(momentum_file).at("momentum"));
   compress::load_mask(mask_file, *model);
-  Tensor m = model->momentum().to(Device::cpu());
-  for (int64_t i = 0; i < m.numel(); ++i)
-    if (model->masks().data<float>()[i] == 0.0f) m.data<float>()[i] = 0.0f;
-  model->momentum().copy_from(m);
   const io::RunDir dir = io::RunDir::open(scratch.string(), "manual", "0", {{"manual", true}});
   train::save_checkpoint(dir, *model, start_step);
   train::TrainOptions options;

@@ -109,15 +109,7 @@ void LotteryRunner::prepare_start(nn::Model& model, const io::RunDir& dir, int l
     if (config_.rewind_optimizer)
       model.momentum().copy_from(io::load_safetensors(root_.file(kRewindState)).at("momentum"));
   }
-  compress::load_mask(dir.file("mask.safetensors"), model);  // zeroes masked weights
-  // Masked momentum must be zero too (the masked SGD keeps it so from here on).
-  if (config_.rewind_optimizer && rewind_step > 0) {
-    Tensor m = model.momentum().to(Device::cpu());
-    const Tensor k = model.masks().to(Device::cpu());
-    for (int64_t i = 0; i < m.numel(); ++i)
-      if (k.data<float>()[i] == 0.0f) m.data<float>()[i] = 0.0f;
-    model.momentum().copy_from(m);
-  }
+  compress::load_mask(dir.file("mask.safetensors"), model);  // zeroes masked weights and momentum
   train::save_checkpoint(dir, model, rewind_step);
 }
 

@@ -92,17 +92,26 @@ void apply_random_masks(nn::Model& model, const std::vector<LayerDensity>& densi
     prune_smallest(segments, d.total - d.remaining);
     p.mask.copy_from(mask);
   }
-  zero_masked_weights(model);
+  zero_masked_state(model);
 }
 
-void zero_masked_weights(nn::Model& model) {
-  Tensor values = model.values().to(Device::cpu());
-  const Tensor masks = model.masks().to(Device::cpu());
-  float* v = values.data<float>();
-  const float* m = masks.data<float>();
-  for (int64_t i = 0; i < values.numel(); ++i)
+namespace {
+
+void zero_where_masked(Tensor& flat, const Tensor& host_masks) {
+  Tensor host = flat.to(Device::cpu());
+  float* v = host.data<float>();
+  const float* m = host_masks.data<float>();
+  for (int64_t i = 0; i < host.numel(); ++i)
     if (m[i] == 0.0f) v[i] = 0.0f;
-  model.values().copy_from(values);
+  flat.copy_from(host);
+}
+
+}  // namespace
+
+void zero_masked_state(nn::Model& model) {
+  const Tensor masks = model.masks().to(Device::cpu());
+  zero_where_masked(model.values(), masks);
+  zero_where_masked(model.momentum(), masks);
 }
 
 void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore) {
@@ -137,7 +146,7 @@ void load_mask(const std::string& path, nn::Model& model) {
     }
     p.mask.copy_from(m);
   }
-  zero_masked_weights(model);
+  zero_masked_state(model);
 }
 
 double mask_file_density(const std::string& path) {

@@ -42,10 +42,11 @@ std::vector<LayerDensity> layer_densities(nn::Model& model, const std::set<std::
 // positions chosen uniformly from Philox(seed); used for the random-pruning baseline.
 void apply_random_masks(nn::Model& model, const std::vector<LayerDensity>& densities, uint64_t seed);
 
-// values *= masks, so masked weights are exactly zero.
-void zero_masked_weights(nn::Model& model);
+// Masked weights and their SGD momentum set to exactly zero (the invariant masked SGD keeps).
+void zero_masked_state(nn::Model& model);
 
 void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore);
+// Loads the masks and zeroes the masked weights and momentum.
 void load_mask(const std::string& path, nn::Model& model);
 // Fraction of ones over all tensors of a mask file (the density of the layers it prunes).
 double mask_file_density(const std::string& path);
