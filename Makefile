@@ -66,7 +66,7 @@ help:
 	@echo "make demo       fetch MNIST if needed and train mnist_lenet_300_100 (GPU when present)"
 	@echo "make bench      run the benchmarks (CPU vs PyTorch reference where one exists)"
 	@echo "make gpu-check  on a GPU machine: GPU tests with BMC_REQUIRE_GPU=1, sanitizer, GPU benches"
-	@echo "make check      header self-containment of kernels/*.cuh (g++ -fsyntax-only) and format"
+	@echo "make check      header self-containment of kernels/*.cuh (g++ -fsyntax-only)"
 	@echo "make clean      remove build/"
 	@echo "variables: CUDA_ARCH='-gencode ...'  OPT='-O0 -g'  BUILD=dir  NVCC=path"
 

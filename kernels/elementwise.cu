@@ -1,5 +1,5 @@
 // Elementwise add (y = a + b, 12 bytes per element), axpy (y += alpha * x, 12 bytes per element)
-// and scale (y *= alpha, 8 bytes per element): grid-stride loops over the cores of
+// scale (y *= alpha) and clamp (y = clamp(y, lo, hi)), 8 bytes per element: grid-stride loops over the cores of
 // kernels/elementwise.cuh, so results never depend on the grid and match the CPU loops bitwise.
 #include "kernels/device_compat.cuh"
 #include "kernels/elementwise.cuh"
@@ -25,6 +25,10 @@ __global__ void scale_kernel(float* y, float alpha, int64_t n) {
   BMC_GRID_STRIDE_LOOP(i, n) { y[i] = scale_value(y[i], alpha); }
 }
 
+__global__ void clamp_kernel(float* y, float lo, float hi, int64_t n) {
+  BMC_GRID_STRIDE_LOOP(i, n) { y[i] = clamp_value(y[i], lo, hi); }
+}
+
 }  // namespace
 
 // --- launchers
@@ -45,6 +49,12 @@ void scale(float* y, float alpha, int64_t n, StreamRef stream, int grid_limit) {
   if (n == 0) return;
   launch("scale_kernel", scale_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
          y, alpha, n);
+}
+
+void clamp(float* y, float lo, float hi, int64_t n, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("clamp_kernel", clamp_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
+         y, lo, hi, n);
 }
 
 }  // namespace bmc::BMC_KNS

@@ -13,4 +13,7 @@ BMC_HD float axpy_value(float y, float alpha, float x) { return add_rn(y, mul_rn
 
 BMC_HD float scale_value(float y, float alpha) { return mul_rn(y, alpha); }
 
+// y limited to [lo, hi]; NaN stays NaN (comparisons, as torch.clamp).
+BMC_HD float clamp_value(float y, float lo, float hi) { return y < lo ? lo : (y > hi ? hi : y); }
+
 }  // namespace bmc

@@ -14,5 +14,7 @@ void add(float* y, const float* a, const float* b, int64_t n, StreamRef stream, 
 void axpy(float* y, float alpha, const float* x, int64_t n, StreamRef stream, int grid_limit = 0);
 // y[i] = y[i] * alpha
 void scale(float* y, float alpha, int64_t n, StreamRef stream, int grid_limit = 0);
+// y[i] = clamp(y[i], lo, hi)
+void clamp(float* y, float lo, float hi, int64_t n, StreamRef stream, int grid_limit = 0);
 
 }  // namespace bmc::BMC_KNS

@@ -23,6 +23,14 @@ class ReluLinearStack : public nn::Module {
     }
   }
 
+  int describe(nn::GraphBuilder& g, const std::string& name, int input) override {
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      input = layers_[i]->describe(g, join_name(name, std::to_string(i)), input);
+      input = g.add(join_name(name, "relu" + std::to_string(i)), nn::NodeRole::Activation, relus_[i].get(), {input});
+    }
+    return input;
+  }
+
  protected:
   Tensor forward_impl(const Tensor& x) override {
     Tensor h = x.view(x.shape());

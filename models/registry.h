@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 
-#include "models/hparams.h"
 #include "nn/model.h"
 
 namespace bmc::models {

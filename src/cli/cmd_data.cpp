@@ -42,6 +42,7 @@ int data_info(const std::vector<std::string>& argv) {
   }
   if (!args.parse(flags)) return 0;
   if (dir.empty()) throw UsageError{"bmc data info: missing <dir>"};
+  if (!fs::is_directory(dir)) throw UsageError{"bmc data info: " + dir + " is not a directory"};
   if (fs::exists(fs::path(dir) / "train-images-idx3-ubyte.gz") || fs::exists(fs::path(dir) / "train-images-idx3-ubyte") ||
       fs::exists(fs::path(dir) / "t10k-images-idx3-ubyte.gz") || fs::exists(fs::path(dir) / "t10k-images-idx3-ubyte")) {
     std::printf("%s: MNIST-style IDX files\n", dir.c_str());
@@ -65,19 +66,28 @@ int data_info(const std::vector<std::string>& argv) {
     for (auto split : {data::Split::Train, data::Split::Test}) print_dataset(data::split_name(split), data::load_cifar100(dir, split));
     return 0;
   }
-  bool any = false;
-  for (const char* split : {"train", "val", "test"}) {
-    if (!fs::is_directory(fs::path(dir) / split)) continue;
+  auto print_folder = [&](const std::string& split, const char* label) {
     data::ImageFolderOptions o;
     o.split = split;
     const data::ImageList list = data::list_image_folder(dir, o);
+    const data::Image first = data::load_image_rgb(list.entries.front().path);
+    std::printf("  %-6s %zu images in %zu classes; first image %dx%d\n", label, list.entries.size(),
+                list.class_names.size(), first.width, first.height);
+  };
+  bool any = false;
+  for (const char* split : {"train", "val", "test"}) {
+    if (!fs::is_directory(fs::path(dir) / split)) continue;
     if (!any) std::printf("%s: image class folders\n", dir.c_str());
     any = true;
-    const data::Image first = data::load_image_rgb(list.entries.front().path);
-    std::printf("  %-6s %zu images in %zu classes; first image %dx%d\n", split, list.entries.size(),
-                list.class_names.size(), first.width, first.height);
+    print_folder(split, split);
   }
-  if (!any) throw UsageError{"bmc data info: " + dir + ": no MNIST, CIFAR or image-folder dataset found"};
+  if (any) return 0;
+  // A folder of class folders given directly (what torchvision's ImageFolder takes).
+  bool has_subfolder = false;
+  for (const auto& e : fs::directory_iterator(dir)) has_subfolder = has_subfolder || e.is_directory();
+  if (!has_subfolder) throw UsageError{"bmc data info: " + dir + ": no MNIST, CIFAR or image-folder dataset found"};
+  std::printf("%s: class folders (one split; pass its parent with train/ and val/ to train and evaluate)\n", dir.c_str());
+  print_folder("", "all");
   return 0;
 }
 

@@ -15,7 +15,7 @@ namespace bmc::cli {
 
 int run_eval(const std::vector<std::string>& argv) {
   Args args("eval", "Evaluate a checkpoint on the test (or held-out) split.");
-  declare_train_flags(args);
+  declare_model_data_flags(args);
   args.option("checkpoint", "", "model weights (safetensors state_dict), required");
   args.option("mask", "", "apply this mask before evaluating");
   args.option("logits", "", "write the logits of the evaluated split to this safetensors file");

@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/quant_flags.h"
+#include "compress/quant/ptq_pipeline.h"
 #include "cli/session.h"
 #include "cli/train_flags.h"
 #include "compress/quant/model_size.h"
@@ -24,7 +25,7 @@ namespace bmc::cli {
 int run_qlth(const std::vector<std::string>& argv) {
   Args args("qlth", "Quantize every ticket of a lottery run at several weight bit widths (QLTH table and plot).");
   args.positionals("RUN_DIR", "a lottery run directory (runs/lottery_*)");
-  declare_train_flags(args);
+  declare_run_flags(args);
   declare_quant_flags(args);
   args.option("bits", "8,6,4,3,2", "weight bit widths");
   args.option("svg", "", "plot path (default: <run directory of this command>/qlth.svg)");
@@ -48,7 +49,7 @@ int run_qlth(const std::vector<std::string>& argv) {
   hp.holdout_per_class = lhp.value("holdout_per_class", int64_t{0});
 
   Session session(args, hp);
-  const auto calib = calibration_loader(session, hp.batch_size, hp.data_seed);
+  const auto calib = compress::calibration_loader(session.splits().train, session.test_loader().options(), session.device(), hp.batch_size, hp.data_seed);
   nlohmann::json rows = nlohmann::json::array();
   std::vector<io::PlotSeries> series(bit_list.size() + 1);
   series[0].label = "float32";
@@ -70,7 +71,7 @@ int run_qlth(const std::vector<std::string>& argv) {
     std::string sizes;
     for (size_t i = 0; i < bit_list.size(); ++i) {
       const compress::QuantConfig config = quant_config_from_flags(args, bit_list[i]);
-      const QuantEval q = quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(), false);
+      const compress::QuantEval q = compress::quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(), false);
       const compress::ModelSize size =
           compress::quantized_model_size(*model, config.bits_weights, config.bits_accum, config.per_channel);
       row["W" + std::to_string(bit_list[i])] = {{"top1", q.quantized.top1}, {"top1_argmax", q.top1_strict}, {"bits", size.total()},

@@ -6,6 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/quant_flags.h"
+#include "compress/quant/ptq_pipeline.h"
 #include "cli/session.h"
 #include "cli/train_flags.h"
 #include "io/atomic_file.h"
@@ -16,7 +17,8 @@ namespace bmc::cli {
 
 int run_quantize(const std::vector<std::string>& argv) {
   Args args("quantize", "Post-training range-linear quantization of a checkpoint, evaluated on the test split.");
-  declare_train_flags(args);
+  declare_model_data_flags(args);
+  args.option("data-seed", "0", "order of the calibration batches");
   declare_quant_flags(args);
   args.option("checkpoint", "", "model weights (safetensors state_dict), required");
   args.option("mask", "", "apply this mask first (pruned weights stay exactly zero)");
@@ -32,8 +34,8 @@ int run_quantize(const std::vector<std::string>& argv) {
   Session session(args, hp);
   auto model = session.load_model(args.get("checkpoint"), args.get("mask"));
   const train::EvalResult fp = train::evaluate(*model, session.test_loader());
-  const auto calib = calibration_loader(session, hp.batch_size, hp.data_seed);
-  const QuantEval q = quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(),
+  const auto calib = compress::calibration_loader(session.splits().train, session.test_loader().options(), session.device(), hp.batch_size, hp.data_seed);
+  const compress::QuantEval q = compress::quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(),
                                             args.on("integer-check"));
 
   nlohmann::json hp_json = {{"checkpoint", hp.init_digest}, {"mask", hp.mask_digest}, {"model", hp.model},

@@ -1,5 +1,6 @@
 // bmc: the command-line entry point. Dispatches to one file per command; turns usage errors and
-// bmc::Error into one line on stderr with exit code 2 (bad input) or 1 (failure while running).
+// bmc::Error (bad input, a failed check) into one line on stderr with exit code 2, and any other
+// exception (out of memory, say) into one line with exit code 1.
 #include <cstdio>
 #include <cstring>
 #include <map>

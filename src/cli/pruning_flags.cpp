@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "models/hparams.h"
+#include "train/defaults.h"
 
 namespace bmc::cli {
 
@@ -17,7 +17,7 @@ compress::PruningOptions pruning_from_flags(const Args& args, const std::string&
   options.strategy = compress::parse_pruning_strategy(args.get("pruning-strategy"));
   const std::string text = args.get("pruning-layers-to-ignore");
   if (!args.given("pruning-layers-to-ignore")) {
-    for (const std::string& name : models::default_hparams(model).pruning_layers_to_ignore) options.ignore.insert(name);
+    for (const std::string& name : train::model_defaults(model).pruning_layers_to_ignore) options.ignore.insert(name);
   } else if (text != "none") {
     std::stringstream in(text);
     for (std::string name; std::getline(in, name, ',');)

@@ -5,7 +5,7 @@
 #include "compress/prune/model_pruning.h"
 #include "datasets/find_dataset.h"
 #include "datasets/normalization.h"
-#include "models/hparams.h"
+#include "train/defaults.h"
 #include "models/init.h"
 #include "models/registry.h"
 #include "train/checkpoint.h"
@@ -58,7 +58,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
 
 std::unique_ptr<nn::Model> Session::make_model(uint64_t seed_override) const {
   auto model = models::make_model(hp_.model, device_, splits_.train.num_classes);
-  const models::DefaultHparams defaults = models::default_hparams(hp_.model);
+  const train::ModelDefaults defaults = train::model_defaults(hp_.model);
   models::initialize(*model, seed_override == UINT64_MAX ? hp_.seed : seed_override, defaults.model_init,
                      defaults.batchnorm_init);
   return model;

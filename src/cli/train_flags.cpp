@@ -4,14 +4,25 @@
 
 namespace bmc::cli {
 
-void declare_train_flags(Args& args) {
-  args.option("model", "mnist_lenet_300_100", "architecture (mnist_lenet_300_100, cifar_resnet_20, resnet18, ...)");
-  args.option("dataset", "", "dataset name (default: the model's)");
+void declare_run_flags(Args& args) {
   args.option("data", "", "dataset directory (default: found with `bmc data fetch` rules)");
   args.option("device", "auto", "cpu, cuda, cuda:N or auto");
+  args.option("out", "runs", "root folder for run directories");
+  args.flag("json", "print the summary as one JSON line on stdout");
+}
+
+void declare_model_data_flags(Args& args) {
+  args.option("model", "mnist_lenet_300_100", "architecture (mnist_lenet_300_100, cifar_resnet_20, resnet18, ...)");
+  args.option("dataset", "", "dataset name (default: the model's)");
+  args.option("batch-size", "", "mini-batch size (default: the model's)");
+  args.option("holdout-per-class", "", "training images per class held out as the validation split");
+  declare_run_flags(args);
+}
+
+void declare_train_flags(Args& args) {
+  declare_model_data_flags(args);
   args.option("seed", "0", "initialisation seed");
   args.option("data-seed", "", "data order and augmentation seed (default: --seed)");
-  args.option("batch-size", "", "mini-batch size (default: the model's)");
   args.option("lr", "", "learning rate");
   args.option("momentum", "", "SGD momentum");
   args.option("weight-decay", "", "L2 weight decay");
@@ -21,19 +32,16 @@ void declare_train_flags(Args& args) {
   args.option("warmup", "", "linear LR warmup length, e.g. 1000it");
   args.option("training-steps", "", "training length, e.g. 40ep or 2000it");
   args.option("augment", "", "on or off (default: the model's)");
-  args.option("holdout-per-class", "", "training images per class held out as the validation split");
-  args.option("out", "runs", "root folder for run directories");
   args.option("log-every", "100", "steps between metric rows and progress updates");
   args.option("eval-every", "1ep", "test evaluation interval (e.g. 1ep, 500it)");
   args.option("checkpoint-every", "1ep", "checkpoint interval (also at every epoch end)");
   args.flag("deterministic", "CUDA: deterministic cuDNN algorithms (bit-reproducible GPU runs)");
-  args.flag("json", "print the summary as one JSON line on stdout");
 }
 
 train::TrainHparams hparams_from_flags(const Args& args) {
   train::TrainHparams hp = train::default_hparams(args.get("model"));
   if (args.given("dataset")) hp.dataset = args.get("dataset");
-  hp.seed = static_cast<uint64_t>(args.get_int64("seed"));
+  if (args.given("seed")) hp.seed = static_cast<uint64_t>(args.get_int64("seed"));
   hp.data_seed = args.given("data-seed") ? static_cast<uint64_t>(args.get_int64("data-seed")) : hp.seed;
   if (args.given("batch-size")) hp.batch_size = args.get_int("batch-size");
   if (args.given("lr")) hp.lr = static_cast<float>(args.get_double("lr"));

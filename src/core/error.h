@@ -51,11 +51,3 @@ std::string concat(Parts&&... parts) {
 #define BMC_FAIL(...) \
   ::bmc::detail::throw_error(::bmc::detail::concat(__VA_ARGS__), "", __FILE__, __LINE__, __func__)
 
-// Internal invariant; compiled out with NDEBUG.
-#ifdef NDEBUG
-#define BMC_ASSERT(cond) \
-  do {                   \
-  } while (0)
-#else
-#define BMC_ASSERT(cond) BMC_CHECK(cond, "internal invariant violated")
-#endif

@@ -2,7 +2,7 @@
 // Move-only: copies are explicit (clone(), to(device), copy_from()), so no hidden transfer or
 // allocation happens by accident. view()/slice() make aliasing tensors that share the storage
 // (used for reshapes and for parameters that live in one flat arena); the storage lives as long
-// as any tensor refers to it. Kernels receive non-owning TensorView<T>s.
+// as any tensor refers to it.
 #pragma once
 
 #include <cstdint>
@@ -16,14 +16,6 @@
 #include "core/shape.h"
 
 namespace bmc {
-
-// Non-owning pointer + shape for kernels and CPU loops; trivially copyable.
-template <class T>
-struct TensorView {
-  T* data = nullptr;
-  Shape shape;
-  int64_t numel() const { return shape.numel(); }
-};
 
 class Storage;
 
@@ -59,8 +51,6 @@ class Tensor {
   const void* raw() const;
   template <class T> T* data();
   template <class T> const T* data() const;
-  template <class T> TensorView<T> view_of() { return {data<T>(), shape_}; }
-  template <class T> TensorView<const T> view_of() const { return {data<T>(), shape_}; }
 
   // Deep copies.
   Tensor clone() const;

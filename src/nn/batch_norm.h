@@ -10,6 +10,7 @@ namespace bmc::nn {
 
 class BatchNorm2d : public Module {
  public:
+  NodeRole graph_role() const override { return NodeRole::BatchNorm; }
   static constexpr float kMomentum = 0.1f;
   static constexpr float kEps = 1e-5f;
 

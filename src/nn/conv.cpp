@@ -3,7 +3,7 @@
 namespace bmc::nn {
 
 Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride, int padding, bool bias)
-    : Module("Conv2d"),
+    : ParamLayer("Conv2d"),
       weight_(add_parameter("weight", {out_channels, in_channels, kernel_size, kernel_size}, ParamKind::Weight,
                             in_channels * kernel_size * kernel_size)) {
   params_.stride_h = params_.stride_w = stride;
@@ -16,16 +16,21 @@ Tensor Conv2d::forward_impl(const Tensor& x) {
             ", H, W), got ", x.describe());
   Tensor y(ops::conv2d_output_shape(x.shape(), weight_.shape, params_), DType::F32, x.device());
   static const Tensor kNoBias;
-  ops::conv2d_forward(y, x, weight_.value, bias_ ? bias_->value : kNoBias, params_);
+  const Tensor& w = weight_.effective();
+  ops::conv2d_forward(y, x, w, bias_ ? bias_->effective() : kNoBias, params_);
   x_ = x.view(x.shape());
+  w_ = w.view(w.shape());
   return y;
 }
 
 Tensor Conv2d::backward_impl(const Tensor& dy) {
   Tensor dx(x_.shape(), DType::F32, dy.device());
   Tensor no_bias;
-  ops::conv2d_backward(dx, weight_.grad, bias_ ? bias_->grad : no_bias, dy, x_, weight_.value, params_);
+  ops::conv2d_backward(dx, weight_.effective_grad(), bias_ ? bias_->effective_grad() : no_bias, dy, x_, w_, params_);
+  weight_.finish_backward();
+  if (bias_) bias_->finish_backward();
   x_ = Tensor();
+  w_ = Tensor();
   return dx;
 }
 

@@ -2,17 +2,17 @@
 // fan_in C*R*S, and an optional "bias" (K).
 #pragma once
 
-#include "nn/module.h"
+#include "nn/param_layer.h"
 #include "ops/conv2d.h"
 
 namespace bmc::nn {
 
-class Conv2d : public Module {
+class Conv2d : public ParamLayer {
  public:
   Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride = 1, int padding = 0,
          bool bias = true);
-  Parameter& weight() { return weight_; }
-  Parameter* bias() { return bias_; }
+  Parameter& weight() override { return weight_; }
+  Parameter* bias() override { return bias_; }
   const ops::Conv2dParams& params() const { return params_; }
 
  protected:
@@ -23,7 +23,7 @@ class Conv2d : public Module {
   Parameter& weight_;
   Parameter* bias_ = nullptr;
   ops::Conv2dParams params_;
-  Tensor x_;  // alias of the input, kept for the weight gradient
+  Tensor x_, w_;  // aliases of the input and the effective weight, kept for backward
 };
 
 }  // namespace bmc::nn

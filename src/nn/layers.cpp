@@ -8,7 +8,7 @@
 namespace bmc::nn {
 
 Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
-    : Module("Linear"), weight_(add_parameter("weight", {out_features, in_features}, ParamKind::Weight, in_features)) {
+    : ParamLayer("Linear"), weight_(add_parameter("weight", {out_features, in_features}, ParamKind::Weight, in_features)) {
   if (bias) bias_ = &add_parameter("bias", {out_features}, ParamKind::Bias, in_features);
 }
 
@@ -18,15 +18,20 @@ Tensor Linear::forward_impl(const Tensor& x) {
   x_ = x.view(x.shape());
   Tensor y({x.dim(0), weight_.shape[0]}, DType::F32, x.device());
   static const Tensor kNoBias;
-  ops::linear_forward(y, x, weight_.value, bias_ ? bias_->value : kNoBias);
+  const Tensor& w = weight_.effective();
+  ops::linear_forward(y, x, w, bias_ ? bias_->effective() : kNoBias);
+  w_ = w.view(w.shape());
   return y;
 }
 
 Tensor Linear::backward_impl(const Tensor& dy) {
   Tensor dx(x_.shape(), DType::F32, dy.device());
   Tensor no_bias;
-  ops::linear_backward(dx, weight_.grad, bias_ ? bias_->grad : no_bias, dy, x_, weight_.value);
+  ops::linear_backward(dx, weight_.effective_grad(), bias_ ? bias_->effective_grad() : no_bias, dy, x_, w_);
+  weight_.finish_backward();
+  if (bias_) bias_->finish_backward();
   x_ = Tensor();
+  w_ = Tensor();
   return dx;
 }
 

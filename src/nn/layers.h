@@ -2,16 +2,16 @@
 // their own headers.
 #pragma once
 
-#include "nn/module.h"
+#include "nn/param_layer.h"
 
 namespace bmc::nn {
 
 // PyTorch nn.Linear: y = x W^T + b, parameters "weight" (out, in) and "bias" (out).
-class Linear : public Module {
+class Linear : public ParamLayer {
  public:
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
-  Parameter& weight() { return weight_; }
-  Parameter* bias() { return bias_; }
+  Parameter& weight() override { return weight_; }
+  Parameter* bias() override { return bias_; }
 
  protected:
   Tensor forward_impl(const Tensor& x) override;
@@ -20,11 +20,12 @@ class Linear : public Module {
  private:
   Parameter& weight_;
   Parameter* bias_ = nullptr;
-  Tensor x_;  // alias of the input, kept for the weight gradient
+  Tensor x_, w_;  // aliases of the input and the effective weight, kept for backward
 };
 
 class ReLU : public Module {
  public:
+  NodeRole graph_role() const override { return NodeRole::Activation; }
   ReLU() : Module("ReLU") {}
 
  protected:
@@ -38,6 +39,7 @@ class ReLU : public Module {
 // (N, ...) -> (N, prod(...)); a view, no copy.
 class Flatten : public Module {
  public:
+  NodeRole graph_role() const override { return NodeRole::Reshape; }
   Flatten() : Module("Flatten") {}
 
  protected:

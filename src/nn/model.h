@@ -1,13 +1,17 @@
 // Model: a network plus its flat parameter arena on one device. Values, gradients, momentum and
 // masks each live in one contiguous buffer (llm.c's malloc_and_point_parameters); every Parameter
 // holds views into them, in visit order. That gives one optimizer launch per step, global
-// magnitude pruning over one buffer, and checkpoints as a loop over named views.
+// magnitude pruning over one buffer, and checkpoints as a loop over named views. State of the
+// parametrizations and activation transforms attached to the model (nn/state.h) lives beside the
+// arena, reached through visit_state_owners().
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "nn/graph.h"
 #include "nn/module.h"
 
 namespace bmc::nn {
@@ -38,9 +42,21 @@ class Model {
   Tensor& masks() { return masks_; }
   int64_t offset(size_t i) const { return offsets_[i]; }
 
-  void zero_grad();
+  // The layer graph of net() (its structure is fixed at construction).
+  const LayerGraph& graph() const { return graph_; }
+
+  // Every parametrization and activation transform, with the dotted prefix its state is saved
+  // under: "<module>.parametrizations.<tensor>.<i>" and "<module>.transforms.<input|output>.<i>".
+  void visit_state_owners(const std::function<void(const std::string&, StateOwner&)>& fn);
+  // Every state tensor of them, under "<prefix>.<local name>".
+  void visit_state(const std::function<void(const std::string&, StateTensor&)>& fn);
+
+  void zero_grad();  // the arena's gradients and those of trainable state
   void reset_momentum();
   void reset_masks();  // all ones
+  // After masks() was written: the mask parametrization first in the chain of every parameter
+  // with a pruned entry, and on no other.
+  void masks_changed();
 
  private:
   std::string arch_;
@@ -51,6 +67,7 @@ class Model {
   std::vector<int64_t> offsets_;
   int64_t numel_ = 0;
   Tensor values_, grads_, momentum_, masks_;
+  LayerGraph graph_;
 };
 
 }  // namespace bmc::nn

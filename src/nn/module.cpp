@@ -5,27 +5,55 @@ namespace bmc::nn {
 Tensor Module::forward(const Tensor& x) {
   BMC_CHECK(x.defined(), type_name_, ".forward: undefined input");
   forward_pending_ = true;
-  if (!pre_hook_ && !post_hook_) return forward_impl(x);
-  Tensor y = pre_hook_ ? forward_impl(pre_hook_(x)) : forward_impl(x);
-  if (post_hook_) return post_hook_(y);
-  return y;
+  if (input_transforms_.empty() && output_transforms_.empty()) return forward_impl(x);
+  Tensor h = x.view(x.shape());
+  for (auto& t : input_transforms_) h = t->forward(h);
+  h = forward_impl(h);
+  for (auto& t : output_transforms_) h = t->forward(h);
+  return h;
 }
 
-void Module::set_forward_hooks(ForwardHook pre, ForwardHook post) {
-  pre_hook_ = std::move(pre);
-  post_hook_ = std::move(post);
+ActivationTransform& Module::add_transform(TransformSide side, std::unique_ptr<ActivationTransform> t) {
+  auto& list = side == TransformSide::Input ? input_transforms_ : output_transforms_;
+  list.push_back(std::move(t));
+  return *list.back();
+}
+
+size_t Module::remove_transforms(const std::string& kind) {
+  size_t removed = 0;
+  for (auto* list : {&input_transforms_, &output_transforms_})
+    removed += std::erase_if(*list, [&](const auto& t) { return t->describe().rfind(kind, 0) == 0; });
+  return removed;
+}
+
+void Module::visit_transforms(const std::function<void(TransformSide, size_t, ActivationTransform&)>& fn) {
+  for (size_t i = 0; i < input_transforms_.size(); ++i) fn(TransformSide::Input, i, *input_transforms_[i]);
+  for (size_t i = 0; i < output_transforms_.size(); ++i) fn(TransformSide::Output, i, *output_transforms_[i]);
 }
 
 Tensor Module::backward(const Tensor& dy) {
   BMC_CHECK(forward_pending_, type_name_, ".backward called without a preceding forward");
   BMC_CHECK(dy.defined(), type_name_, ".backward: undefined gradient");
   forward_pending_ = false;
-  return backward_impl(dy);
+  if (input_transforms_.empty() && output_transforms_.empty()) return backward_impl(dy);
+  Tensor g = dy.view(dy.shape());
+  for (auto it = output_transforms_.rbegin(); it != output_transforms_.rend(); ++it) g = (*it)->backward(g);
+  g = backward_impl(g);
+  for (auto it = input_transforms_.rbegin(); it != input_transforms_.rend(); ++it) g = (*it)->backward(g);
+  return g;
+}
+
+int Module::describe(GraphBuilder& g, const std::string& name, int input) {
+  BMC_CHECK(children_.empty(), type_name_, " '", name, "' is a container that does not describe its layer graph");
+  return g.add(name, graph_role(), this, {input});
+}
+
+std::string Module::join_name(const std::string& prefix, const std::string& local) {
+  return prefix.empty() ? local : prefix + "." + local;
 }
 
 void Module::set_training(bool training) {
   training_ = training;
-  on_set_training(training);
   for (auto& [name, child] : children_) child->set_training(training);
 }
 
@@ -65,6 +93,11 @@ Buffer& Module::add_buffer(const std::string& local_name, const Shape& shape, DT
   Buffer& ref = *b;
   buffers_.emplace_back(local_name, std::move(b));
   return ref;
+}
+
+int Chain::describe(GraphBuilder& g, const std::string& name, int input) {
+  for (size_t i = 0; i < modules_.size(); ++i) input = modules_[i]->describe(g, join_name(name, names_[i]), input);
+  return input;
 }
 
 Tensor Chain::forward_impl(const Tensor& x) {

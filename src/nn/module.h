@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "nn/activation_transform.h"
+#include "nn/graph.h"
 #include "nn/parameter.h"
 
 namespace bmc::nn {
@@ -23,12 +25,19 @@ class Module {
   Tensor forward(const Tensor& x);
   Tensor backward(const Tensor& dy);
 
-  // Optional forward hooks, for code that changes what a layer sees or returns without changing
-  // the layer (post-training quantization observes activations and fake-quantizes them this way):
-  // pre maps the input before forward_impl, post maps its output. An empty function is no hook.
-  using ForwardHook = std::function<Tensor(const Tensor&)>;
-  void set_forward_hooks(ForwardHook pre, ForwardHook post);
-  void clear_forward_hooks() { set_forward_hooks(nullptr, nullptr); }
+  // Activation transforms (nn/activation_transform.h), applied in the order added: input ones
+  // before forward_impl, output ones after it; backward runs them in reverse.
+  ActivationTransform& add_transform(TransformSide side, std::unique_ptr<ActivationTransform> t);
+  // Removes the transforms whose describe() starts with `kind` (all of them for ""); returns how many.
+  size_t remove_transforms(const std::string& kind = "");
+  void visit_transforms(const std::function<void(TransformSide, size_t, ActivationTransform&)>& fn);
+
+  // The module's place in the layer graph (nn/graph.h). A leaf adds one node of graph_role()
+  // reading `input` and returns its index; containers override describe() to add their children.
+  virtual NodeRole graph_role() const { return NodeRole::Other; }
+  virtual int describe(GraphBuilder& g, const std::string& name, int input);
+  // "a.b" + "c" -> "a.b.c" ("" + "c" -> "c").
+  static std::string join_name(const std::string& prefix, const std::string& local);
 
   void set_training(bool training);
   bool training() const { return training_; }
@@ -49,7 +58,6 @@ class Module {
  protected:
   virtual Tensor forward_impl(const Tensor& x) = 0;
   virtual Tensor backward_impl(const Tensor& dy) = 0;
-  virtual void on_set_training(bool) {}
 
   Parameter& add_parameter(const std::string& local_name, const Shape& shape, ParamKind kind, int64_t fan_in);
   Buffer& add_buffer(const std::string& local_name, const Shape& shape, DType dtype, float initial_value = 0.0f);
@@ -64,7 +72,7 @@ class Module {
   std::string type_name_;
   bool training_ = true;
   bool forward_pending_ = false;  // a forward ran whose backward has not
-  ForwardHook pre_hook_, post_hook_;
+  std::vector<std::unique_ptr<ActivationTransform>> input_transforms_, output_transforms_;
   std::vector<std::pair<std::string, std::unique_ptr<Parameter>>> params_;
   std::vector<std::pair<std::string, std::unique_ptr<Buffer>>> buffers_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
@@ -79,9 +87,11 @@ class Chain : public Module {
   template <class M>
   M& append(const std::string& name, std::unique_ptr<M> m) {
     modules_.push_back(m.get());
+    names_.push_back(name);
     return add_child(name, std::move(m));
   }
   size_t size() const { return modules_.size(); }
+  int describe(GraphBuilder& g, const std::string& name, int input) override;
 
  protected:
   Tensor forward_impl(const Tensor& x) override;
@@ -89,6 +99,7 @@ class Chain : public Module {
 
  private:
   std::vector<Module*> modules_;
+  std::vector<std::string> names_;
 };
 
 // torch.nn.Sequential: a Chain whose children are named "0", "1", ...

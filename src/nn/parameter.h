@@ -1,12 +1,14 @@
 // Parameters and buffers of a model. A Parameter's tensors are views into the model's flat
-// arena (one buffer each for values, gradients, momentum and masks, see parameter_arena.h), so the
+// arena (one buffer each for values, gradients, momentum and masks, see nn/model.h), so the
 // optimizer updates a whole model in one launch and global pruning works on one buffer; the
-// dotted name is the PyTorch state_dict key of the equivalent module.
+// dotted name is the PyTorch state_dict key of the equivalent module. Layers compute with the
+// parameter's effective tensor, which its parametrization chain derives from the stored value.
 #pragma once
 
 #include <string>
 
 #include "core/tensor.h"
+#include "nn/parametrization.h"
 
 namespace bmc::nn {
 
@@ -26,9 +28,21 @@ struct Parameter {
   Tensor grad;      // f32 view, accumulated by backward
   Tensor momentum;  // f32 view, SGD state
   Tensor mask;      // f32 0/1 view; all ones unless pruned
+  ParametrizationChain parametrizations;
 
   bool prunable() const { return kind == ParamKind::Weight; }
   int64_t numel() const { return shape.numel(); }
+
+  // For parameter layers. forward: the tensor to compute with (the stored value itself when the
+  // chain is the identity). backward: the tensor to accumulate the effective gradient into (grad
+  // itself, or a zeroed scratch), then finish_backward() maps it through the chain onto grad.
+  const Tensor& effective();
+  Tensor& effective_grad();
+  void finish_backward();
+
+ private:
+  bool chained_ = false;  // the last effective() ran the chain
+  Tensor effective_, effective_grad_;
 };
 
 // Non-trainable state saved in checkpoints (BatchNorm running statistics, num_batches_tracked).

@@ -9,6 +9,7 @@ namespace bmc::nn {
 
 class MaxPool2d : public Module {
  public:
+  NodeRole graph_role() const override { return NodeRole::Pool; }
   MaxPool2d(int kernel_size, int stride, int padding = 0);
   const ops::Pool2dParams& params() const { return params_; }
 
@@ -23,6 +24,7 @@ class MaxPool2d : public Module {
 
 class AvgPool2d : public Module {
  public:
+  NodeRole graph_role() const override { return NodeRole::Pool; }
   AvgPool2d(int kernel_size, int stride, int padding = 0);
 
  protected:
@@ -36,6 +38,7 @@ class AvgPool2d : public Module {
 
 class GlobalAvgPool : public Module {
  public:
+  NodeRole graph_role() const override { return NodeRole::Pool; }
   GlobalAvgPool() : Module("GlobalAvgPool") {}
 
  protected:

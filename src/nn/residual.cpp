@@ -4,6 +4,25 @@
 
 namespace bmc::nn {
 
+int ResidualBlock::describe(GraphBuilder& g, const std::string& name, int input) {
+  g.enter_block(name);
+  int h = input, relus = 0;
+  for (Step& step : main_) {
+    h = step.layer->describe(g, join_name(name, step.name), h);
+    if (step.relu) h = g.add(join_name(name, "relu" + std::to_string(++relus)), NodeRole::Activation, step.relu.get(), {h});
+  }
+  int s = input;
+  if (shortcut_) {
+    g.set_shortcut(true);
+    s = shortcut_->describe(g, join_name(name, shortcut_name_), input);
+    g.set_shortcut(false);
+  }
+  const int sum = g.add(join_name(name, "add"), NodeRole::Add, nullptr, {h, s});
+  const int out = g.add(join_name(name, "relu_out"), NodeRole::Activation, &out_relu_, {sum});
+  g.leave_block();
+  return out;
+}
+
 Tensor ResidualBlock::forward_impl(const Tensor& x) {
   Tensor h = x.view(x.shape());
   for (Step& step : main_) {

@@ -18,15 +18,18 @@ class ResidualBlock : public Module {
 
   template <class M>
   M& add_main(const std::string& name, std::unique_ptr<M> layer, bool relu_after = false) {
-    main_.push_back({layer.get(), relu_after ? std::make_unique<ReLU>() : nullptr});
+    main_.push_back({name, layer.get(), relu_after ? std::make_unique<ReLU>() : nullptr});
     return add_child(name, std::move(layer));
   }
   template <class M>
   M& set_shortcut(const std::string& name, std::unique_ptr<M> shortcut) {
     BMC_CHECK(shortcut_ == nullptr, type_name(), ": shortcut set twice");
     shortcut_ = shortcut.get();
+    shortcut_name_ = name;
     return add_child(name, std::move(shortcut));
   }
+  // Main path (with "relu<k>" after the layers that have one), shortcut, "add", "relu_out".
+  int describe(GraphBuilder& g, const std::string& name, int input) override;
 
  protected:
   Tensor forward_impl(const Tensor& x) override;
@@ -34,11 +37,13 @@ class ResidualBlock : public Module {
 
  private:
   struct Step {
+    std::string name;
     Module* layer;
     std::unique_ptr<ReLU> relu;  // not a child: it has no state PyTorch would save
   };
   std::vector<Step> main_;
   Module* shortcut_ = nullptr;  // identity when null
+  std::string shortcut_name_;
   ReLU out_relu_;
 };
 

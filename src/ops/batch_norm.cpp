@@ -1,20 +1,14 @@
 #include "ops/batch_norm.h"
 
+#if BMC_HAS_CUDA
+#include "ops/batch_norm_cuda.h"
+#endif
+
 #include <cmath>
 
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void batch_norm_forward_train_cuda(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
-                                   const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                                   Tensor& running_var, float momentum, float eps);
-void batch_norm_forward_eval_cuda(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                  const Tensor& running_mean, const Tensor& running_var, float eps);
-void batch_norm_backward_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                              const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd);
-#endif
 
 namespace {
 

@@ -13,7 +13,7 @@
 // - resultSaveMean / resultSaveInvVariance are the batch mean and 1 / sqrt(var_biased + eps),
 //   exactly our saved_mean / saved_invstd, and the backward consumes them.
 #include "core/cuda_context.h"
-#include "ops/batch_norm.h"
+#include "ops/batch_norm_cuda.h"
 
 namespace bmc::ops {
 namespace {

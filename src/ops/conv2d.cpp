@@ -8,6 +8,10 @@
 // column matrix. With fewer images than threads the loop runs serially and BLAS keeps its threads.
 #include "ops/conv2d.h"
 
+#if BMC_HAS_CUDA
+#include "ops/conv2d_cuda.h"
+#endif
+
 #include <cblas.h>
 #include <omp.h>
 
@@ -19,12 +23,6 @@
 #include "ops/im2col.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void conv2d_forward_cuda(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
-void conv2d_backward_cuda(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
-                          const Tensor& w, const Conv2dParams& p);
-#endif
 
 namespace {
 

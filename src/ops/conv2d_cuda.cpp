@@ -9,7 +9,7 @@
 
 #include "core/cuda_context.h"
 #include "kernels/bias.h"
-#include "ops/conv2d.h"
+#include "ops/conv2d_cuda.h"
 
 namespace bmc::ops {
 namespace {

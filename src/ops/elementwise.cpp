@@ -1,15 +1,13 @@
 #include "ops/elementwise.h"
 
+#if BMC_HAS_CUDA
+#include "ops/elementwise_cuda.h"
+#endif
+
 #include "kernels/elementwise.cuh"
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void add_forward_cuda(Tensor& y, const Tensor& a, const Tensor& b);
-void axpy_cuda(Tensor& y, float alpha, const Tensor& x);
-void scale_cuda(Tensor& y, float alpha);
-#endif
 
 namespace {
 
@@ -28,6 +26,11 @@ void axpy_cpu(float* y, float alpha, const float* x, int64_t n) {
 void scale_cpu(float* y, float alpha, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = scale_value(y[i], alpha);
+}
+
+void clamp_cpu(float* y, float lo, float hi, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) y[i] = clamp_value(y[i], lo, hi);
 }
 
 }  // namespace
@@ -56,6 +59,13 @@ void scale(Tensor& y, float alpha) {
   check_dtype("scale", "y", y, DType::F32);
   if (y.device().is_cuda()) return BMC_DISPATCH_CUDA(scale_cuda(y, alpha));
   scale_cpu(y.data<float>(), alpha, y.numel());
+}
+
+void clamp(Tensor& y, float lo, float hi) {
+  check_dtype("clamp", "y", y, DType::F32);
+  BMC_CHECK(!(lo > hi), "clamp: lower bound ", lo, " above upper bound ", hi);
+  if (y.device().is_cuda()) return BMC_DISPATCH_CUDA(clamp_cuda(y, lo, hi));
+  clamp_cpu(y.data<float>(), lo, hi, y.numel());
 }
 
 }  // namespace bmc::ops

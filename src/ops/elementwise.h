@@ -11,5 +11,7 @@ void add_forward(Tensor& y, const Tensor& a, const Tensor& b);
 void axpy(Tensor& y, float alpha, const Tensor& x);
 // y *= alpha.
 void scale(Tensor& y, float alpha);
+// y = clamp(y, lo, hi) in place.
+void clamp(Tensor& y, float lo, float hi);
 
 }  // namespace bmc::ops

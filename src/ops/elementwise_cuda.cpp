@@ -1,7 +1,7 @@
 // Elementwise ops on CUDA: launches of kernels/elementwise.cu on the device's stream.
 #include "core/cuda_context.h"
 #include "kernels/elementwise.h"
-#include "ops/elementwise.h"
+#include "ops/elementwise_cuda.h"
 
 namespace bmc::ops {
 
@@ -18,6 +18,11 @@ void axpy_cuda(Tensor& y, float alpha, const Tensor& x) {
 void scale_cuda(Tensor& y, float alpha) {
   auto& ctx = cuda::context(y.device());
   kernels::scale(y.data<float>(), alpha, y.numel(), ctx.stream);
+}
+
+void clamp_cuda(Tensor& y, float lo, float hi) {
+  auto& ctx = cuda::context(y.device());
+  kernels::clamp(y.data<float>(), lo, hi, y.numel(), ctx.stream);
 }
 
 }  // namespace bmc::ops

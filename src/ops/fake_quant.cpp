@@ -1,16 +1,14 @@
 #include "ops/fake_quant.h"
 
+#if BMC_HAS_CUDA
+#include "ops/fake_quant_cuda.h"
+#endif
+
 #include <cmath>
 
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void fake_quant_forward_cuda(Tensor& y, const Tensor& x, const std::vector<QuantParams>& params, ChannelLayout l);
-void fake_quant_backward_cuda(Tensor& dx, const Tensor& dy, const Tensor& x, const std::vector<QuantParams>& params,
-                              ChannelLayout l);
-#endif
 
 ChannelLayout channel_layout(const Tensor& x, size_t n_params, int channel_axis, const char* op) {
   BMC_CHECK(n_params >= 1, op, ": no quantization parameters");

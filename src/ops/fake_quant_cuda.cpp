@@ -2,7 +2,7 @@
 // call) and our kernel applies the shared core (kernels/fake_quant.cu).
 #include "core/cuda_context.h"
 #include "kernels/fake_quant.h"
-#include "ops/fake_quant.h"
+#include "ops/fake_quant_cuda.h"
 
 namespace bmc::ops {
 namespace {

@@ -1,16 +1,14 @@
 #include "ops/linear.h"
 
+#if BMC_HAS_CUDA
+#include "ops/linear_cuda.h"
+#endif
+
 #include <cblas.h>
 
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void linear_forward_cuda(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b);
-void linear_backward_cuda(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
-                          const Tensor& w);
-#endif
 
 namespace {
 

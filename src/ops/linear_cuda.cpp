@@ -2,7 +2,7 @@
 // our channel-bias kernels.
 #include "core/cuda_context.h"
 #include "kernels/bias.h"
-#include "ops/linear.h"
+#include "ops/linear_cuda.h"
 
 namespace bmc::ops {
 

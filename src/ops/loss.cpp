@@ -1,5 +1,9 @@
 #include "ops/loss.h"
 
+#if BMC_HAS_CUDA
+#include "ops/loss_cuda.h"
+#endif
+
 #include <cmath>
 #include <vector>
 
@@ -8,13 +12,6 @@
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void softmax_cross_entropy_forward_cuda(Tensor& loss, Tensor& probs, const Tensor& logits,
-                                        const Tensor& labels);
-void softmax_cross_entropy_backward_cuda(Tensor& dlogits, const Tensor& probs, const Tensor& labels);
-void topk_correct_cuda(Tensor& correct, const Tensor& logits, const Tensor& labels, int k);
-#endif
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include "core/cuda_context.h"
 #include "kernels/softmax_xent.h"
 #include "kernels/topk.h"
-#include "ops/loss.h"
+#include "ops/loss_cuda.h"
 
 namespace bmc::ops {
 

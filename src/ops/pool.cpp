@@ -2,21 +2,15 @@
 // iteration; planes are independent, so results do not depend on the thread count).
 #include "ops/pool.h"
 
+#if BMC_HAS_CUDA
+#include "ops/pool_cuda.h"
+#endif
+
 #include <algorithm>
 
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void max_pool2d_forward_cuda(Tensor& y, const Tensor& x, const Pool2dParams& p);
-void max_pool2d_backward_cuda(Tensor& dx, const Tensor& dy, const Tensor& x, const Tensor& y,
-                              const Pool2dParams& p);
-void avg_pool2d_forward_cuda(Tensor& y, const Tensor& x, const Pool2dParams& p);
-void avg_pool2d_backward_cuda(Tensor& dx, const Tensor& dy, const Pool2dParams& p);
-void global_avg_pool_forward_cuda(Tensor& y, const Tensor& x);
-void global_avg_pool_backward_cuda(Tensor& dx, const Tensor& dy);
-#endif
 
 namespace {
 

@@ -4,7 +4,7 @@
 // average pooling with one window covering the whole (H, W), its (N, C, 1, 1) output being the
 // (N, C) tensor's memory.
 #include "core/cuda_context.h"
-#include "ops/pool.h"
+#include "ops/pool_cuda.h"
 
 namespace bmc::ops {
 namespace {

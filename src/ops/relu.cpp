@@ -1,14 +1,13 @@
 #include "ops/relu.h"
 
+#if BMC_HAS_CUDA
+#include "ops/relu_cuda.h"
+#endif
+
 #include "kernels/activation.cuh"
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void relu_forward_cuda(Tensor& y, const Tensor& x);
-void relu_backward_cuda(Tensor& dx, const Tensor& dy, const Tensor& y);
-#endif
 
 namespace {
 

@@ -1,6 +1,6 @@
 // ReLU on CUDA through cuDNN's activation API.
 #include "core/cuda_context.h"
-#include "ops/relu.h"
+#include "ops/relu_cuda.h"
 
 namespace bmc::ops {
 namespace {

@@ -1,12 +1,12 @@
 #include "ops/sgd.h"
 
+#if BMC_HAS_CUDA
+#include "ops/sgd_cuda.h"
+#endif
+
 #include "ops/check.h"
 
 namespace bmc::ops {
-
-#if BMC_HAS_CUDA
-void masked_sgd_step_cuda(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper);
-#endif
 
 void masked_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper) {
   check_dtype("masked_sgd_step", "w", w, DType::F32);

@@ -1,7 +1,7 @@
 // Masked SGD on CUDA: one launch of our fused kernel (kernels/sgd.cu).
 #include "core/cuda_context.h"
 #include "kernels/sgd.h"
-#include "ops/sgd.h"
+#include "ops/sgd_cuda.h"
 
 namespace bmc::ops {
 

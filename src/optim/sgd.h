@@ -1,5 +1,6 @@
 // SGD with momentum, Nesterov, weight decay and masks over a Model's flat arena: one fused
-// masked-SGD step per iteration, whatever the number of parameters.
+// masked-SGD step per iteration, whatever the number of parameters; then the same update on each
+// trainable state tensor of the model's parametrizations and activation transforms.
 #pragma once
 
 #include "kernels/sgd.cuh"
@@ -23,6 +24,7 @@ class Sgd {
  private:
   nn::Model& model_;
   SgdOptions options_;
+  Tensor ones_;  // the all-ones mask of state tensors (sliced to each one's shape)
 };
 
 }  // namespace bmc::optim

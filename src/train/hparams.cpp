@@ -65,6 +65,7 @@ nlohmann::json TrainHparams::to_json() const {
           {"holdout_per_class", holdout_per_class}};
   if (!mask_digest.empty()) j["mask_digest"] = mask_digest;
   if (!init_digest.empty()) j["init_digest"] = init_digest;
+  if (!qat.empty()) j["qat"] = qat;
   return j;
 }
 

@@ -40,6 +40,8 @@ struct TrainHparams {
   // Content digests of a mask / starting weights when training uses them (empty otherwise).
   std::string mask_digest;
   std::string init_digest;
+  // Quantization-aware training (compress::QatConfig::describe()), empty for float training.
+  std::string qat;
 
   nlohmann::json to_json() const;
   std::string hash() const;  // 16 hex digits of a stable hash of to_json()

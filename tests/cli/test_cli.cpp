@@ -14,6 +14,7 @@
 #include "io/safetensors.h"
 #include "models/init.h"
 #include "models/registry.h"
+#include "tests/datasets/data_files.h"
 #include "train/checkpoint.h"
 
 namespace bmc {
@@ -59,11 +60,25 @@ TEST(Cli, BadFlagsAndValuesAreOneLineExitTwo) {
                            "eval --model mnist_lenet_300_100", "lottery --pruning-fraction 1.5",
                            "train --device tpu", "info extra", "quantize --model mnist_lenet_300_100",
                            "quantize --checkpoint x.safetensors --qe-mode fancy", "quantize --checkpoint x --qebw 99",
-                           "qlth", "prune --model mnist_lenet_300_100", "report"}) {
+                           "qlth", "prune --model mnist_lenet_300_100", "report", "train --qat-bits-acts 4",
+                           "train --qat-bits-wts 1", "eval --lr 0.1 --checkpoint x", "qlth --model mnist_lenet5 x",
+                           "data info /no/such/dir"}) {
     const CliResult r = run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.output;
     EXPECT_EQ(lines(r.output), 1) << args << ": " << r.output;
   }
+}
+
+TEST(Cli, DataInfoTakesAFolderOfClassFolders) {
+  const fs::path root = fs::temp_directory_path() / ("bmc_cli_classes_" + std::to_string(::getpid()));
+  for (const char* cls : {"cat", "dog"}) {
+    fs::create_directories(root / cls);
+    test::write_bytes((root / cls / "a.png").string(), test::png_bytes(5, 4, 3, test::pattern_pixels(5, 4, 3, 1)));
+  }
+  const CliResult r = run_cli("data info " + root.string());
+  fs::remove_all(root);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 images in 2 classes; first image 5x4"), std::string::npos) << r.output;
 }
 
 TEST(Cli, MissingDataAndForeignCheckpointsFailCleanly) {

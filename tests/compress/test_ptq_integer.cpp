@@ -20,6 +20,10 @@ namespace {
 class LinearThenRelu : public nn::Module {
  public:
   LinearThenRelu(int64_t in, int64_t out) : Module("Stack") { fc_ = &add_child("0", std::make_unique<nn::Linear>(in, out)); }
+  int describe(nn::GraphBuilder& g, const std::string& name, int input) override {
+    const int fc = fc_->describe(g, join_name(name, "0"), input);
+    return g.add(join_name(name, "relu"), nn::NodeRole::Activation, &relu_, {fc});
+  }
 
  protected:
   Tensor forward_impl(const Tensor& x) override { return relu_.forward(fc_->forward(x)); }

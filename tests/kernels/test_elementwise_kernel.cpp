@@ -26,6 +26,25 @@ TEST(ElementwiseKernelEmu, AddAxpyScaleAreBitwiseTheCpuLoops) {
   }
 }
 
+TEST(ElementwiseKernelEmu, ClampIsBitwiseTheCpuLoopAndMatchesHandValues) {
+  const Tensor x = test::random_uniform({kN}, 54);  // uniform in [-1, 1)
+  Tensor expected = x.clone();
+  ops::clamp(expected, -0.25f, 0.5f);
+  const float* e = expected.data<float>();
+  const float* in = x.data<float>();
+  for (int64_t i = 0; i < kN; ++i) {
+    const float want = in[i] < -0.25f ? -0.25f : (in[i] > 0.5f ? 0.5f : in[i]);
+    ASSERT_EQ(e[i], want) << i;
+  }
+  for (int grid_limit : {1, 3, 0}) {
+    Tensor y = x.clone();
+    kernels_emu::clamp(y.data<float>(), -0.25f, 0.5f, kN, nullptr, grid_limit);
+    EXPECT_TRUE(test::bitwise_equal(y, expected)) << "grid_limit " << grid_limit;
+  }
+  Tensor bad = x.clone();
+  EXPECT_THROW(ops::clamp(bad, 1.0f, 0.0f), Error);
+}
+
 TEST(ElementwiseKernelEmu, AddIntoAnInputAndEmptyLaunch) {
   Tensor a = test::random_uniform({kN}, 52);
   const Tensor b = test::random_uniform({kN}, 53);

@@ -6,6 +6,7 @@
 
 #include "io/state_dict.h"
 #include "models/registry.h"
+#include "train/defaults.h"
 #include "tests/support/fixtures.h"
 
 namespace bmc {
@@ -92,27 +93,30 @@ TEST(ModelZoo, UnknownNamesListTheValidOnes) {
 }
 
 TEST(ModelZoo, OpenLthDefaultHparams) {
-  const models::DefaultHparams lenet = models::default_hparams("mnist_lenet_300_100");
-  EXPECT_EQ(lenet.dataset, "mnist");
-  EXPECT_EQ(lenet.batch_size, 128);
-  EXPECT_FLOAT_EQ(lenet.lr, 0.1f);
-  EXPECT_FLOAT_EQ(lenet.momentum, 0.0f);
-  EXPECT_EQ(lenet.training_steps, "40ep");
-  EXPECT_TRUE(lenet.milestones.empty());
+  const train::ModelDefaults lenet = train::model_defaults("mnist_lenet_300_100");
+  EXPECT_EQ(lenet.train.dataset, "mnist");
+  EXPECT_EQ(lenet.train.batch_size, 128);
+  EXPECT_FLOAT_EQ(lenet.train.lr, 0.1f);
+  EXPECT_FLOAT_EQ(lenet.train.momentum, 0.0f);
+  EXPECT_EQ(lenet.train.training_length.str(), "40ep");
+  EXPECT_TRUE(lenet.train.milestones.empty());
+  EXPECT_FALSE(lenet.train.augment);
   EXPECT_EQ(lenet.pruning_layers_to_ignore, std::vector<std::string>{"fc.weight"});
-  const models::DefaultHparams resnet = models::default_hparams("cifar_resnet_56");
-  EXPECT_EQ(resnet.dataset, "cifar10");
-  EXPECT_FLOAT_EQ(resnet.momentum, 0.9f);
-  EXPECT_FLOAT_EQ(resnet.weight_decay, 1e-4f);
-  EXPECT_EQ(resnet.milestones, (std::vector<std::string>{"80ep", "120ep"}));
-  EXPECT_EQ(resnet.training_steps, "160ep");
-  EXPECT_FLOAT_EQ(resnet.pruning_fraction, 0.2f);
-  const models::DefaultHparams imagenet = models::default_hparams("resnet50");
-  EXPECT_EQ(imagenet.batch_size, 1024);
-  EXPECT_FLOAT_EQ(imagenet.lr, 0.4f);
-  EXPECT_EQ(imagenet.warmup, "5ep");
-  EXPECT_EQ(models::default_dataset("mnist_lenet5"), "mnist");
-  EXPECT_THROW(models::default_dataset("alexnet"), Error);
+  const train::ModelDefaults resnet = train::model_defaults("cifar_resnet_56");
+  EXPECT_EQ(resnet.train.dataset, "cifar10");
+  EXPECT_FLOAT_EQ(resnet.train.momentum, 0.9f);
+  EXPECT_FLOAT_EQ(resnet.train.weight_decay, 1e-4f);
+  ASSERT_EQ(resnet.train.milestones.size(), 2u);
+  EXPECT_EQ(resnet.train.milestones[0].str(), "80ep");
+  EXPECT_EQ(resnet.train.milestones[1].str(), "120ep");
+  EXPECT_EQ(resnet.train.training_length.str(), "160ep");
+  EXPECT_TRUE(resnet.train.augment);
+  const train::ModelDefaults imagenet = train::model_defaults("resnet50");
+  EXPECT_EQ(imagenet.train.batch_size, 1024);
+  EXPECT_FLOAT_EQ(imagenet.train.lr, 0.4f);
+  EXPECT_EQ(imagenet.train.warmup.str(), "5ep");
+  EXPECT_EQ(train::model_defaults("mnist_lenet5").train.dataset, "mnist");
+  EXPECT_THROW(train::model_defaults("alexnet"), Error);
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ TEST(ElementwiseGpu, MatchesCpuBitwise) {
   ops::scale(y, -1.7f);
   ops::scale(gy, -1.7f);
   EXPECT_TRUE(test::bitwise_equal(gy, y));
+  ops::clamp(y, -0.4f, 0.6f);
+  ops::clamp(gy, -0.4f, 0.6f);
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
   Tensor mixed(shape);
   EXPECT_THROW(ops::add_forward(mixed, ga, b), Error);
 }

@@ -13,8 +13,4 @@ constexpr double kReductionNmse = 1e-7;
 constexpr float kGoldenAtol = 1e-4f;
 constexpr float kGoldenRtol = 1e-4f;
 
-// Finite-difference gradient checks in f32 (central differences, step kGradStep).
-constexpr float kGradStep = 1e-2f;
-constexpr float kGradTol = 2e-2f;
-
 }  // namespace bmc::test::tol

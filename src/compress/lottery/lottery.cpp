@@ -49,9 +49,13 @@ std::vector<LevelRow> LotteryRunner::run() {
   std::vector<LevelRow> rows;
   for (int level = 0; level <= config_.levels; ++level) {
     rows.push_back(run_level(level));
+    // A level stopped before its end (TrainOptions::stop_after_step) ends the run: the next level
+    // needs its trained weights. Running again resumes it.
+    const bool level_done = io::RunDir(root_.file(level_name(level))).finished();
     nlohmann::json table = nlohmann::json::array();
     for (const LevelRow& r : rows) table.push_back(to_json(r));
-    root_.write_summary({{"finished", level == config_.levels}, {"levels", table}});
+    root_.write_summary({{"finished", level_done && level == config_.levels}, {"levels", table}});
+    if (!level_done) break;
   }
   return rows;
 }
@@ -89,7 +93,8 @@ LevelRow LotteryRunner::run_level(int level) {
 
 // Level L > 0: the mask from pruning level L-1's trained weights, then the starting state
 // (initial or rewound weights, masked) written as the level's first checkpoint so the trainer
-// starts from it (and resumes from later checkpoints if interrupted).
+// starts from it. A level that already has a checkpoint resumes from it: the checkpoint's
+// training state holds the masks (train/checkpoint.h).
 void LotteryRunner::prepare_start(nn::Model& model, const io::RunDir& dir, int level, int64_t rewind_step) {
   if (train::latest_checkpoint_step(dir)) return;
   const io::RunDir previous(root_.file(level_name(level - 1)));

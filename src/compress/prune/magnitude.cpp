@@ -1,5 +1,9 @@
 #include "compress/prune/magnitude.h"
 
+#if BMC_HAS_CUDA
+#include "compress/prune/magnitude_cuda.h"
+#endif
+
 #include <omp.h>
 
 #include <algorithm>
@@ -7,11 +11,6 @@
 #include "ops/check.h"
 
 namespace bmc::compress {
-
-#if BMC_HAS_CUDA
-PruneKey find_prune_threshold_cuda(const std::vector<PruneSegment>& segments, int64_t rank);
-void prune_apply_cuda(std::vector<PruneSegment>& segments, PruneKey threshold);
-#endif
 
 namespace {
 

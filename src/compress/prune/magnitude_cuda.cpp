@@ -1,5 +1,5 @@
 // Magnitude pruning on CUDA: radix selection and mask update with our kernels (kernels/prune.cu).
-#include "compress/prune/magnitude.h"
+#include "compress/prune/magnitude_cuda.h"
 #include "core/cuda_context.h"
 #include "kernels/prune.h"
 

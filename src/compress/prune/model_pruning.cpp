@@ -54,6 +54,7 @@ int64_t prune_by_magnitude(nn::Model& model, const PruningOptions& options) {
     std::vector<PruneSegment> segments = segments_of(model, params);
     const int64_t count = weights_to_prune(count_unpruned(segments), options.fraction);
     prune_smallest(segments, count);
+    model.masks_changed();
     return count;
   }
   for (nn::Parameter* p : params) {
@@ -62,6 +63,7 @@ int64_t prune_by_magnitude(nn::Model& model, const PruningOptions& options) {
     prune_smallest(segments, count);
     removed += count;
   }
+  model.masks_changed();
   return removed;
 }
 
@@ -109,6 +111,7 @@ void zero_where_masked(Tensor& flat, const Tensor& host_masks) {
 }  // namespace
 
 void zero_masked_state(nn::Model& model) {
+  model.masks_changed();
   const Tensor masks = model.masks().to(Device::cpu());
   zero_where_masked(model.values(), masks);
   zero_where_masked(model.momentum(), masks);

@@ -42,7 +42,8 @@ std::vector<LayerDensity> layer_densities(nn::Model& model, const std::set<std::
 // positions chosen uniformly from Philox(seed); used for the random-pruning baseline.
 void apply_random_masks(nn::Model& model, const std::vector<LayerDensity>& densities, uint64_t seed);
 
-// Masked weights and their SGD momentum set to exactly zero (the invariant masked SGD keeps).
+// Masked weights and their SGD momentum set to exactly zero (the invariant masked SGD keeps), and
+// the mask parametrizations attached where the masks prune (nn::Model::masks_changed).
 void zero_masked_state(nn::Model& model);
 
 void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore);

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "nn/conv.h"
+#include "nn/layers.h"
 #include "nn/pool.h"
 
 namespace bmc::compress {
@@ -131,8 +132,10 @@ void check_integer_path(const PostTrainQuantizer& q) {
   for (size_t k = 0; k < q.order().size(); ++k) {
     const LayerQuant& l = q.layers()[q.order()[k]];
     BMC_CHECK(!l.full_precision, "integer path: layer ", l.name, " is kept in full precision");
-    BMC_CHECK(l.type == "Linear" || l.type == "Conv2d" || l.type == "ReLU" || l.type == "MaxPool2d",
-              "integer path supports Linear, Conv2d, ReLU and MaxPool2d chains; ", l.name, " is ", l.type);
+    const bool supported = dynamic_cast<const nn::Linear*>(l.module) || dynamic_cast<const nn::Conv2d*>(l.module) ||
+                           dynamic_cast<const nn::ReLU*>(l.module) || dynamic_cast<const nn::MaxPool2d*>(l.module);
+    BMC_CHECK(supported, "integer path supports Linear, Conv2d, ReLU and MaxPool2d chains; ", l.name, " is ",
+              l.module->type_name());
     BMC_CHECK(k == 0 || l.input_from_prev, "integer path: ", l.name,
               " does not consume the previous layer's output (not a chain)");
   }
@@ -149,19 +152,19 @@ Tensor integer_forward(const PostTrainQuantizer& q, const Tensor& x) {
   for (size_t i = 0; i < host.size(); ++i) a.q[i] = static_cast<int32_t>(quantize(host[i], a.p));
   for (size_t k = 0; k < q.order().size(); ++k) {
     const LayerQuant& l = q.layers()[q.order()[k]];
-    if (l.type == "Linear" || l.type == "Conv2d") {
+    if (dynamic_cast<const nn::Linear*>(l.module)) {
       requantize(a, l.in);
-      a = l.type == "Linear" ? linear(a, l) : conv(a, l, dynamic_cast<const nn::Conv2d&>(*l.module).params());
-    } else if (l.type == "ReLU") {
+      a = linear(a, l);
+    } else if (const auto* c = dynamic_cast<const nn::Conv2d*>(l.module)) {
+      requantize(a, l.in);
+      a = conv(a, l, c->params());
+    } else if (dynamic_cast<const nn::ReLU*>(l.module)) {
       relu_codes(a);
       requantize(a, l.out);
-    } else {  // MaxPool2d
+    } else {
       a = max_pool(a, dynamic_cast<const nn::MaxPool2d&>(*l.module).params());
       requantize(a, l.out);
     }
-    const bool relu_follows_outside_modules =
-        l.fused_relu && !(k + 1 < q.order().size() && q.layers()[q.order()[k + 1]].type == "ReLU");
-    if (relu_follows_outside_modules) relu_codes(a);
   }
   std::vector<float> logits(a.q.size());
   for (size_t i = 0; i < a.q.size(); ++i) logits[i] = dequantize(static_cast<float>(a.q[i]), a.p);

@@ -2,46 +2,32 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/error.h"
 #include "datasets/data_loader.h"
-#include "nn/conv.h"
-#include "nn/layers.h"
-#include "nn/residual.h"
-#include "ops/fake_quant.h"
+#include "compress/quant/act_transforms.h"
+#include "nn/param_layer.h"
 
 namespace bmc::compress {
 namespace {
 
 // Distiller replaces conv / linear with the parameter-layer wrapper and every other leaf module
 // with the fake-quant (output re-quantization) wrapper. Flatten is a view in Distiller's models,
-// not a module, so it is left alone; a residual block stands in for its EltwiseAdd + ReLU.
-bool is_param_layer(const std::string& type) { return type == "Linear" || type == "Conv2d"; }
-bool is_output_layer(nn::Module& m) {
-  const std::string& t = m.type_name();
-  return t == "ReLU" || t == "MaxPool2d" || t == "AvgPool2d" || t == "GlobalAvgPool" || t == "BatchNorm2d" ||
-         dynamic_cast<nn::ResidualBlock*>(&m) != nullptr;
+// not a module, so it is left alone; a residual block's add is quantized through the ReLU after it.
+std::optional<QuantRole> role_of(const nn::GraphNode& n) {
+  switch (n.role) {
+    case nn::NodeRole::ParamLayer: return QuantRole::Param;
+    case nn::NodeRole::Activation:
+    case nn::NodeRole::Pool:
+    case nn::NodeRole::BatchNorm: return QuantRole::Output;
+    default: return std::nullopt;
+  }
 }
 
-bool same_stats(const ActStats& a, const ActStats& b) {
-  return a.min == b.min && a.max == b.max && a.mean == b.mean && a.avg_min == b.avg_min && a.avg_max == b.avg_max;
-}
-
-Tensor fake_quant_copy(const Tensor& x, const QuantParams& p) {
-  Tensor y(x.shape(), DType::F32, x.device());
-  ops::fake_quant_forward(y, x, {p});
-  return y;
-}
-
-nn::Parameter* weight_of(nn::Module& m) {
-  if (auto* l = dynamic_cast<nn::Linear*>(&m)) return &l->weight();
-  if (auto* c = dynamic_cast<nn::Conv2d*>(&m)) return &c->weight();
-  return nullptr;
-}
-nn::Parameter* bias_of(nn::Module& m) {
-  if (auto* l = dynamic_cast<nn::Linear*>(&m)) return l->bias();
-  if (auto* c = dynamic_cast<nn::Conv2d*>(&m)) return c->bias();
-  return nullptr;
+void remove_quant_transforms(nn::Module& m) {
+  m.remove_transforms(ObserveTransform::kKind);
+  m.remove_transforms(FakeQuantTransform::kKind);
 }
 
 nlohmann::json params_json(const QuantParams& p) {
@@ -95,18 +81,21 @@ PostTrainQuantizer::PostTrainQuantizer(nn::Model& model, QuantConfig config) : m
             config_.bits_accum);
   BMC_CHECK(config_.clip != ClipMode::NStd || config_.clip_n_stds > 0, "n_std clipping needs K > 0");
   std::set<std::string> unknown = config_.full_precision;
-  model_.net().visit_modules([&](const std::string& name, nn::Module& m) {
-    unknown.erase(name);
-    const bool param = is_param_layer(m.type_name());
-    if (!param && !is_output_layer(m)) return;
+  const nn::LayerGraph& graph = model_.graph();
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
+    const nn::GraphNode& n = graph.nodes()[i];
+    unknown.erase(n.name);
+    const auto role = role_of(n);
+    if (!role) continue;
     LayerQuant l;
-    l.name = name;
-    l.type = m.type_name();
-    l.role = param ? QuantRole::Param : QuantRole::Output;
-    l.module = &m;
-    l.full_precision = config_.full_precision.count(name) > 0;
+    l.name = n.name;
+    l.node = static_cast<int>(i);
+    l.role = *role;
+    l.module = n.module;
+    l.full_precision = config_.full_precision.count(n.name) > 0;
+    order_.push_back(layers_.size());
     layers_.push_back(std::move(l));
-  });
+  }
   BMC_CHECK(unknown.empty(), "full-precision layer '", *unknown.begin(), "' is not a module of ", model_.arch());
   BMC_CHECK(!layers_.empty(), model_.arch(), " has no layer to quantize");
 }
@@ -119,21 +108,19 @@ PostTrainQuantizer::~PostTrainQuantizer() {
 }
 
 void PostTrainQuantizer::install_observers() {
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    LayerQuant& l = layers_[i];
-    l.module->set_forward_hooks(
-        [this, i, &l](const Tensor& x) {
-          if (batches_ == 0) order_.push_back(i);
-          l.input_acc.add(x);
-          return x.view(x.shape());
-        },
-        [&l](const Tensor& y) {
-          const std::vector<float> host = y.to_vector<float>();
-          l.output_acc.add(host, y.dim(0));
-          l.output_relu_acc.add(host, y.dim(0), /*relu=*/true);
-          return y.view(y.shape());
-        });
+  for (LayerQuant& l : layers_) {
+    l.module->add_transform(nn::TransformSide::Input,
+                            std::make_unique<ObserveTransform>([&l](const Tensor& x) { l.input_acc.add(x); }));
+    l.module->add_transform(nn::TransformSide::Output, std::make_unique<ObserveTransform>([&l](const Tensor& y) {
+                              const std::vector<float> host = y.to_vector<float>();
+                              l.output_acc.add(host, y.dim(0));
+                              l.output_relu_acc.add(host, y.dim(0), /*relu=*/true);
+                            }));
   }
+}
+
+void PostTrainQuantizer::remove_transforms() {
+  for (LayerQuant& l : layers_) remove_quant_transforms(*l.module);
 }
 
 void PostTrainQuantizer::observe(const Tensor& x) {
@@ -144,10 +131,10 @@ void PostTrainQuantizer::observe(const Tensor& x) {
   try {
     model_.forward(x);
   } catch (...) {
-    for (LayerQuant& l : layers_) l.module->clear_forward_hooks();
+    remove_transforms();
     throw;
   }
-  for (LayerQuant& l : layers_) l.module->clear_forward_hooks();
+  remove_transforms();
   model_.set_training(was_training);
   ++batches_;
 }
@@ -162,33 +149,33 @@ void PostTrainQuantizer::calibrate(const data::DataLoader& loader, int64_t batch
   }
 }
 
-// Distiller fuses "module -> ReLU" by giving the module the ReLU's output statistics. Our ReLUs
-// are not always modules (OpenLTH's LeNet applies them inside a container), so the link is read
-// from the calibration data: the next quantized module in execution order received exactly the
-// ReLU of this module's output (or is a ReLU module that received this output).
+// Distiller fuses "module -> ReLU" (its traced graph) by giving the module the ReLU's output
+// statistics; the layer graph names the ReLU that is a node's only consumer.
 void PostTrainQuantizer::fuse_relus() {
-  for (LayerQuant& l : layers_) {
+  const nn::LayerGraph& graph = model_.graph();
+  std::vector<int> layer_of_node(graph.nodes().size(), -1);
+  for (size_t i = 0; i < layers_.size(); ++i) layer_of_node[static_cast<size_t>(layers_[i].node)] = static_cast<int>(i);
+  for (size_t k = 0; k < layers_.size(); ++k) {
+    LayerQuant& l = layers_[k];
     if (l.input_acc.empty()) continue;
     l.input = l.input_acc.stats();
     l.output = l.output_acc.stats();
-  }
-  for (size_t k = 0; k + 1 < order_.size(); ++k) {
-    LayerQuant& cur = layers_[order_[k]];
-    LayerQuant& next = layers_[order_[k + 1]];
-    const ActStats relu = cur.output_relu_acc.stats();
-    const bool relu_between = same_stats(next.input, relu);
-    const bool into_relu_module = next.type == "ReLU" && same_stats(next.input, cur.output);
-    next.input_from_prev = relu_between || into_relu_module;
-    if ((relu_between || into_relu_module) && cur.output.min < 0) {
-      cur.fused_relu = true;
-      cur.output = relu;
+    const int next = graph.only_consumer(l.node);
+    if (next >= 0 && graph.node(next).role == nn::NodeRole::Activation && l.output.min < 0) {
+      l.fused_relu = true;
+      l.output = l.output_relu_acc.stats();
     }
+    // A chain link: the input is the previous quantized layer's output, through reshapes only.
+    int in = graph.node(l.node).inputs.size() == 1 ? graph.node(l.node).inputs[0] : -2;
+    while (in >= 0 && graph.node(in).role == nn::NodeRole::Reshape) in = graph.node(in).inputs[0];
+    l.input_from_prev = k > 0 && in >= 0 && layer_of_node[static_cast<size_t>(in)] == static_cast<int>(k) - 1;
   }
 }
 
 void PostTrainQuantizer::quantize_param_layer(LayerQuant& l) {
-  nn::Parameter& w = *weight_of(*l.module);
-  nn::Parameter* b = bias_of(*l.module);
+  auto& layer = dynamic_cast<nn::ParamLayer&>(*l.module);
+  nn::Parameter& w = layer.weight();
+  nn::Parameter* b = layer.bias();
   const std::vector<float> wv = w.value.to_vector<float>();
   const int64_t k = w.shape[0];
   l.w = weight_params(wv, k, config_.bits_weights, config_.mode, config_.per_channel);
@@ -228,16 +215,12 @@ void PostTrainQuantizer::quantize() {
     if (l.full_precision) continue;
     BMC_CHECK(!l.input_acc.empty(), "layer ", l.name, " saw no data during calibration");
     l.out = activation_params(l.output, bits, config_.mode, config_.clip, config_.clip_n_stds);
-    const QuantParams out = l.out;
-    if (l.role == QuantRole::Output) {
-      l.module->set_forward_hooks(nullptr, [out](const Tensor& y) { return fake_quant_copy(y, out); });
-      continue;
+    if (l.role == QuantRole::Param) {
+      l.in = activation_params(l.input, bits, config_.mode, config_.clip, config_.clip_n_stds);
+      quantize_param_layer(l);
+      l.module->add_transform(nn::TransformSide::Input, std::make_unique<FakeQuantTransform>(std::vector{l.in}));
     }
-    l.in = activation_params(l.input, bits, config_.mode, config_.clip, config_.clip_n_stds);
-    quantize_param_layer(l);
-    const QuantParams in = l.in;
-    l.module->set_forward_hooks([in](const Tensor& x) { return fake_quant_copy(x, in); },
-                                [out](const Tensor& y) { return fake_quant_copy(y, out); });
+    l.module->add_transform(nn::TransformSide::Output, std::make_unique<FakeQuantTransform>(std::vector{l.out}));
   }
   // Pruned weights must stay pruned: zero maps to code -zero_point, which dequantizes to exactly 0.
   for (nn::Parameter* p : model_.parameters()) {
@@ -251,7 +234,7 @@ void PostTrainQuantizer::quantize() {
 }
 
 void PostTrainQuantizer::restore() {
-  for (LayerQuant& l : layers_) l.module->clear_forward_hooks();
+  remove_transforms();
   if (!quantized_) return;
   const auto& params = model_.parameters();
   for (size_t i = 0; i < params.size(); ++i)
@@ -264,7 +247,7 @@ nlohmann::json PostTrainQuantizer::describe() const {
   nlohmann::json layers = nlohmann::json::array();
   for (const size_t i : order_) {
     const LayerQuant& l = layers_[i];
-    nlohmann::json j = {{"name", l.name}, {"type", l.type}, {"full_precision", l.full_precision},
+    nlohmann::json j = {{"name", l.name}, {"type", l.module->type_name()}, {"full_precision", l.full_precision},
                         {"fused_relu", l.fused_relu}, {"input_stats", stats_json(l.input)},
                         {"output_stats", stats_json(l.output)}};
     if (!l.full_precision && quantized_) {

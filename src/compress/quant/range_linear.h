@@ -30,7 +30,8 @@ namespace bmc::compress {
 enum class QuantRole { Param, Output };
 
 struct LayerQuant {
-  std::string name, type;
+  std::string name;
+  int node = -1;  // in the model's layer graph
   QuantRole role = QuantRole::Output;
   nn::Module* module = nullptr;
   bool full_precision = false;
@@ -76,7 +77,7 @@ class PostTrainQuantizer {
 
   const QuantConfig& config() const { return config_; }
   const std::vector<LayerQuant>& layers() const { return layers_; }
-  // Quantized layers in execution order (indices into layers()).
+  // Quantized layers in execution order (indices into layers(); the graph's order).
   const std::vector<size_t>& order() const { return order_; }
   int64_t calibration_batches() const { return batches_; }
   bool quantized() const { return quantized_; }
@@ -84,6 +85,7 @@ class PostTrainQuantizer {
 
  private:
   void install_observers();
+  void remove_transforms();
   void fuse_relus();
   void quantize_param_layer(LayerQuant& l);
 

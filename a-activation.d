@@ -1,2 +1,0 @@
-activation.o: kernels/activation.cuh kernels/compat.cuh
-kernels/compat.cuh:

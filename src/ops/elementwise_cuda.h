@@ -1,0 +1,14 @@
+// The CUDA implementations behind ops/elementwise.h's dispatch (defined in elementwise_cuda.cpp, built
+// only with CUDA): one declaration, shared by the dispatching file and the definitions.
+#pragma once
+
+#include "ops/elementwise.h"
+
+namespace bmc::ops {
+
+void add_forward_cuda(Tensor& y, const Tensor& a, const Tensor& b);
+void axpy_cuda(Tensor& y, float alpha, const Tensor& x);
+void scale_cuda(Tensor& y, float alpha);
+void clamp_cuda(Tensor& y, float lo, float hi);
+
+}  // namespace bmc::ops

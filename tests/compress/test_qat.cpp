@@ -1,0 +1,123 @@
+// Quantization-aware training on the seam: the weight fake-quant parametrization against codes
+// worked out by hand, the straight-through gradient, the activation range's bias-corrected moving
+// average, pruned weights staying zero under QAT, and a killed QAT run resuming bitwise.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "compress/prune/model_pruning.h"
+#include "compress/quant/qat.h"
+#include "io/run_dir.h"
+#include "nn/layers.h"
+#include "tests/support/compare.h"
+#include "tests/train/synthetic.h"
+#include "train/trainer.h"
+
+namespace bmc {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Qat, WeightFakeQuantCodesWorkedByHand) {
+  compress::WeightFakeQuant fq(3, QuantMode::Sym, false);
+  // 3-bit symmetric: n = 3, range max|w| = 1.5, scale = 3 / 1.5 = 2 codes per unit.
+  // codes round(2w): 1.0 -> 2, -1.5 -> -3, 0.2 -> 0 (0.4), 0.75 -> 2 (1.5 rounds half to even).
+  const Tensor w = Tensor::from_vector<float>({1.0f, -1.5f, 0.2f, 0.75f}, {2, 2});
+  EXPECT_EQ(fq.forward(w).to_vector<float>(), (std::vector<float>{1.0f, -1.5f, 0.0f, 1.0f}));
+  // The range is the weights' own: every code is inside, the gradient passes unchanged.
+  const Tensor dy = Tensor::from_vector<float>({0.5f, -2.0f, 3.0f, 1.0f}, {2, 2});
+  EXPECT_EQ(fq.backward(dy).to_vector<float>(), dy.to_vector<float>());
+  compress::WeightFakeQuant per_row(3, QuantMode::Sym, true);
+  const Tensor w2 = Tensor::from_vector<float>({0.5f, -1.0f, 0.2f, 0.75f}, {2, 2});
+  // row 0: max 1.0, scale 3: 0.5 -> 1.5 -> 2 -> 2/3; -1 -> -3 -> -1. row 1: max 0.75, scale 4:
+  // 0.2 -> 0.8 -> 1 -> 0.25; 0.75 -> 3 -> 0.75.
+  const auto y2 = per_row.forward(w2).to_vector<float>();
+  EXPECT_FLOAT_EQ(y2[0], 2.0f / 3.0f);
+  EXPECT_EQ(y2[1], -1.0f);
+  EXPECT_EQ(y2[2], 0.25f);
+  EXPECT_EQ(y2[3], 0.75f);
+}
+
+TEST(Qat, ActivationRangeIsABiasCorrectedMovingAverage) {
+  nn::ReLU owner;
+  compress::ActivationFakeQuant aq(8, QuantMode::Sym, 0.5, owner);
+  owner.set_training(true);
+  aq.forward(Tensor::from_vector<float>({0.0f, 2.0f}, {1, 2}));
+  // biased max = 0.5 * 0 + 0.5 * 2 = 1, corrected 1 / (1 - 0.5) = 2: scale 127 / 2.
+  EXPECT_FLOAT_EQ(aq.params().scale, 127.0f / 2.0f);
+  aq.forward(Tensor::from_vector<float>({0.0f, 4.0f}, {1, 2}));
+  // biased = 0.5 * 1 + 0.5 * 4 = 2.5, corrected 2.5 / (1 - 0.25) = 10 / 3.
+  EXPECT_NEAR(aq.params().scale, 127.0 / (10.0 / 3.0), 1e-4);
+  owner.set_training(false);
+  const float before = aq.params().scale;
+  // Evaluation: the range is frozen; 5 lies outside it and clamps to the top code.
+  const auto y = aq.forward(Tensor::from_vector<float>({5.0f, 1.0f}, {1, 2})).to_vector<float>();
+  EXPECT_EQ(aq.params().scale, before);
+  EXPECT_FLOAT_EQ(y[0], 127.0f / before);
+  // Clipped straight-through gradient: zero where the value was clamped.
+  EXPECT_EQ(aq.backward(Tensor::from_vector<float>({1.0f, 1.0f}, {1, 2})).to_vector<float>(),
+            (std::vector<float>{0.0f, 1.0f}));
+}
+
+class QatTrainTest : public ::testing::Test {
+ protected:
+  QatTrainTest()
+      : train_data_(test::synthetic_dataset(200, 1)),
+        test_data_(test::synthetic_dataset(64, 2)),
+        train_(train_data_, Device::cpu(), test::synthetic_loader_options(true)),
+        test_(test_data_, Device::cpu(), test::synthetic_loader_options(false)),
+        root_(fs::temp_directory_path() / ("bmc_qat_" + std::to_string(::getpid()))) {
+    fs::remove_all(root_);
+    hp_.model = "test_mlp";
+    hp_.batch_size = 32;
+    hp_.lr = 0.05f;
+    hp_.momentum = 0.9f;
+    hp_.training_length = {2, true};
+  }
+  ~QatTrainTest() override { fs::remove_all(root_); }
+
+  std::unique_ptr<nn::Model> run(const std::string& name, int64_t stop_after, bool masked) {
+    auto model = test::synthetic_model(3);
+    if (masked) {
+      std::vector<float> m = model->masks().to_vector<float>();
+      for (size_t i = 0; i < 64 * 16; i += 2) m[i] = 0.0f;
+      model->masks().copy_from(Tensor::from_vector(m, model->masks().shape()));
+      compress::zero_masked_state(*model);
+    }
+    compress::QatConfig config;
+    config.bits_weights = 2;
+    config.bits_acts = 4;
+    compress::attach_qat(*model, config);
+    const io::RunDir dir = io::RunDir::open(root_.string(), name, "0", {{"n", name}});
+    train::TrainOptions options;
+    options.log_every = 100;
+    options.checkpoint_every = 3;
+    options.stop_after_step = stop_after;
+    last_ = train::Trainer(*model, train_, test_, hp_, dir, options).run();
+    return model;
+  }
+
+  data::Dataset train_data_, test_data_;
+  data::DataLoader train_, test_;
+  fs::path root_;
+  train::TrainHparams hp_;
+  train::TrainResult last_;
+};
+
+TEST_F(QatTrainTest, KilledAndResumedEqualsUninterruptedBitwiseAndPrunedStayZero) {
+  auto whole = run("whole", -1, true);
+  const double whole_top1 = last_.test.top1;
+  run("killed", 5, true);
+  auto resumed = run("killed", -1, true);
+  EXPECT_TRUE(test::bitwise_equal(resumed->values(), whole->values()));
+  EXPECT_EQ(last_.test.top1, whole_top1) << "the activation ranges resumed too";
+  const auto w = whole->parameter("1.weight").value.to_vector<float>();
+  for (size_t i = 0; i < w.size(); i += 2) ASSERT_EQ(w[i], 0.0f) << i;
+  EXPECT_GT(whole_top1, 0.5) << "W2A4 still learns the 4-class problem";
+  compress::detach_qat(*whole);
+  EXPECT_EQ(whole->parameter("1.weight").parametrizations.links().size(), 1u) << "the mask stays";
+}
+
+}  // namespace
+}  // namespace bmc
