@@ -3,6 +3,7 @@
 // scale, calibration statistics and determinism, ReLU fusion, pruned zeros, restore, bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "compress/quant/act_stats.h"
@@ -95,8 +96,8 @@ TEST(PtqParams, ClipModesPickTheRange) {
 
 TEST(PtqParams, PerChannelVersusPerTensorWeights) {
   const std::vector<float> w = {1.0f, -2.0f, 0.5f, 0.25f};  // (2, 2)
-  const auto t = compress::weight_params(w, 2, 8, QuantMode::Sym, false);
-  const auto c = compress::weight_params(w, 2, 8, QuantMode::Sym, true);
+  const auto t = compress::weight_params(w, 2, 8, QuantMode::Sym, false).params;
+  const auto c = compress::weight_params(w, 2, 8, QuantMode::Sym, true).params;
   ASSERT_EQ(t.size(), 1u);
   ASSERT_EQ(c.size(), 2u);
   EXPECT_FLOAT_EQ(t[0].scale, 63.5f);
@@ -104,7 +105,7 @@ TEST(PtqParams, PerChannelVersusPerTensorWeights) {
   EXPECT_FLOAT_EQ(c[1].scale, 254.0f);
   EXPECT_EQ(quantize(0.25f, c[1]), 64.0f);
   EXPECT_EQ(quantize(0.25f, t[0]), 16.0f) << "15.875 rounds to 16";
-  const auto u = compress::weight_params(w, 2, 4, QuantMode::AsymU, true);
+  const auto u = compress::weight_params(w, 2, 4, QuantMode::AsymU, true).params;
   EXPECT_FLOAT_EQ(u[1].scale, 15.0f / 0.5f) << "row 1 widened to [0, 0.5]";
 }
 
@@ -138,6 +139,29 @@ TEST(PtqStats, KnownValuesAndReluVariant) {
   EXPECT_EQ(single.stats().batches, 2);
 }
 
+// small_mlp's output computed with loops from its parameters: W2 relu(W1 x + b1) + b2.
+std::vector<float> float_output(nn::Model& model, const Tensor& x) {
+  const auto w1 = model.parameter("0.weight").value.to_vector<float>(), b1 = model.parameter("0.bias").value.to_vector<float>();
+  const auto w2 = model.parameter("2.weight").value.to_vector<float>(), b2 = model.parameter("2.bias").value.to_vector<float>();
+  const auto xs = x.to_vector<float>();
+  const int64_t n = x.dim(0);
+  std::vector<float> y(static_cast<size_t>(n) * 5);
+  for (int64_t r = 0; r < n; ++r) {
+    float h[16];
+    for (int k = 0; k < 16; ++k) {
+      double a = b1[k];
+      for (int j = 0; j < 12; ++j) a += static_cast<double>(w1[k * 12 + j]) * xs[r * 12 + j];
+      h[k] = static_cast<float>(std::max(a, 0.0));
+    }
+    for (int k = 0; k < 5; ++k) {
+      double a = b2[k];
+      for (int j = 0; j < 16; ++j) a += static_cast<double>(w2[k * 16 + j]) * h[j];
+      y[r * 5 + k] = static_cast<float>(a);
+    }
+  }
+  return y;
+}
+
 std::vector<float> quantized_output(nn::Model& model, const compress::QuantConfig& config, const Tensor& probe,
                                     std::string* params = nullptr) {
   compress::PostTrainQuantizer q(model, config);
@@ -161,7 +185,11 @@ TEST(PtqQuantizer, CalibrationIsDeterministicAndRestoreIsExact) {
   EXPECT_EQ(y1, y2);
   EXPECT_EQ(p1, p2);
   model->set_training(false);
-  EXPECT_NE(model->forward(probe).to_vector<float>(), y1) << "hooks removed after restore";
+  const auto y_float = model->forward(probe).to_vector<float>();
+  EXPECT_NE(y_float, y1) << "the fake-quant transforms are removed after restore";
+  const auto want = float_output(*model, probe);
+  ASSERT_EQ(y_float.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(y_float[i], want[i], 1e-5f) << "restore gives the float model back";
 }
 
 TEST(PtqQuantizer, OutputsLieOnTheOutputGridAndBiasUsesInTimesWeightScale) {
@@ -184,7 +212,7 @@ TEST(PtqQuantizer, OutputsLieOnTheOutputGridAndBiasUsesInTimesWeightScale) {
     ASSERT_EQ(l0->accum_scale.size(), 16u);
     const auto bq = model->parameter("0.bias").value.to_vector<float>();
     for (size_t k = 0; k < 16; ++k) {
-      EXPECT_EQ(l0->accum_scale[k], l0->in.scale * l0->w[k].scale);
+      EXPECT_EQ(l0->accum_scale[k], l0->in.scale * l0->weights.params[k].scale);
       EXPECT_EQ(l0->b_codes[k], std::rint(l0->accum_scale[k] * b0[k]));
       EXPECT_EQ(bq[k], l0->b_codes[k] / l0->accum_scale[k]);
     }
@@ -235,7 +263,40 @@ TEST(PtqQuantizer, FullPrecisionLayersAreLeftAlone) {
   q.observe(batches(1)[0]);
   q.quantize();
   EXPECT_EQ(model->parameter("2.weight").value.to_vector<float>(), w2);
-  EXPECT_NE(model->parameter("0.weight").value.to_vector<float>(), w0) << "the other layers are quantized";
+  // Layer 0 is quantized: 8-bit symmetric per tensor, scale 127 / max|w|, each weight replaced by
+  // round(scale * w) / scale.
+  float max_abs = 0;
+  for (const float v : w0) max_abs = std::max(max_abs, std::fabs(v));
+  const float scale = 127.0f / max_abs;
+  const auto q0 = model->parameter("0.weight").value.to_vector<float>();
+  for (size_t i = 0; i < w0.size(); ++i) EXPECT_NEAR(q0[i], std::rint(w0[i] * scale) / scale, 1e-6f) << i;
+}
+
+// One Linear(2 -> 1), weights (0.5, -1), bias 0.25, calibrated on x = (1, -0.5) and (-1, 1), W8A8
+// symmetric, worked by hand:
+//   input range 1: in scale 127; weight range 1: w scale 127; w codes (64, -127) (63.5 -> 64, half
+//   to even); accumulator scale 127 * 127 = 16129; bias code round(16129 * 0.25) = 4032;
+//   float outputs 1.25 and -1.25: out scale 127 / 1.25 = 101.6.
+//   Probe x = (0.25, 0.75): codes (32, 95) (31.75, 95.25); sum 32*64 - 95*127 + 4032 = -5985;
+//   y = -5985 / 16129 = -0.37107; output code round(-0.37107 * 101.6) = round(-37.70) = -38;
+//   y_q = -38 / 101.6 = -0.374016 (float model: -0.375).
+TEST(PtqQuantizer, OneLinearWorkedByHand) {
+  auto net = std::make_unique<nn::Sequential>();
+  net->append(std::make_unique<nn::Linear>(2, 1));
+  nn::Model model("one_linear", std::move(net), Device::cpu());
+  model.values().copy_from(Tensor::from_vector<float>({0.5f, -1.0f, 0.25f}, {3}));
+  compress::PostTrainQuantizer q(model, compress::QuantConfig{});
+  q.observe(Tensor::from_vector<float>({1.0f, -0.5f, -1.0f, 1.0f}, {2, 2}));
+  q.quantize();
+  const compress::LayerQuant& l = q.layers().at(0);
+  EXPECT_EQ(l.in.scale, 127.0f);
+  EXPECT_EQ(l.weights.params.at(0).scale, 127.0f);
+  EXPECT_EQ(l.w_codes, (std::vector<int32_t>{64, -127}));
+  EXPECT_EQ(l.b_codes, std::vector<float>{4032.0f});
+  EXPECT_FLOAT_EQ(l.out.scale, 101.6f);
+  model.set_training(false);
+  const float y = model.forward(Tensor::from_vector<float>({0.25f, 0.75f}, {1, 2})).to_vector<float>()[0];
+  EXPECT_NEAR(y, -38.0f / 101.6f, 1e-6f);
 }
 
 TEST(PtqQuantizer, BadInputThrows) {

@@ -21,16 +21,14 @@ std::string WeightFakeQuant::describe() const {
 }
 
 Tensor WeightFakeQuant::forward(const Tensor& w) {
-  params_ = weight_params(w.to_vector<float>(), w.dim(0), bits_, mode_, per_channel_);
-  Tensor y(w.shape(), DType::F32, w.device());
-  ops::fake_quant_forward(y, w, params_, 0);
+  quantizer_ = weight_params(w.to_vector<float>(), w.dim(0), bits_, mode_, per_channel_);
   w_ = w.view(w.shape());
-  return y;
+  return fake_quantize(quantizer_, w);
 }
 
 Tensor WeightFakeQuant::backward(const Tensor& dy) {
   Tensor dx(dy.shape(), DType::F32, dy.device());
-  ops::fake_quant_backward(dx, dy, w_, params_, 0);
+  ops::fake_quant_backward(dx, dy, w_, quantizer_.params, quantizer_.channel_axis);
   w_ = Tensor();
   return dx;
 }

@@ -11,7 +11,7 @@
 
 #include <string>
 
-#include "kernels/fake_quant.cuh"
+#include "compress/quant/quantizer.h"
 #include "nn/activation_transform.h"
 #include "nn/model.h"
 #include "nn/parametrization.h"
@@ -40,7 +40,7 @@ class WeightFakeQuant : public nn::Parametrization {
   QuantMode mode_;
   bool per_channel_;
   Tensor w_;
-  std::vector<QuantParams> params_;
+  RangeLinearQuantizer quantizer_;
 };
 
 class ActivationFakeQuant : public nn::ActivationTransform {

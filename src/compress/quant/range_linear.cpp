@@ -53,8 +53,8 @@ QuantParams activation_params(const ActStats& s, int bits, QuantMode mode, ClipM
   return asymmetric_params(bits, lo, hi, mode == QuantMode::AsymS);
 }
 
-std::vector<QuantParams> weight_params(const std::vector<float>& w, int64_t channels, int bits, QuantMode mode,
-                                       bool per_channel) {
+RangeLinearQuantizer weight_params(const std::vector<float>& w, int64_t channels, int bits, QuantMode mode,
+                                   bool per_channel) {
   const int64_t rows = per_channel ? channels : 1;
   BMC_CHECK(rows > 0 && !w.empty() && static_cast<int64_t>(w.size()) % rows == 0, "weight_params: ", w.size(),
             " weights for ", rows, " channels");
@@ -66,7 +66,7 @@ std::vector<QuantParams> weight_params(const std::vector<float>& w, int64_t chan
     params.push_back(mode == QuantMode::Sym ? symmetric_params(bits, std::max(std::fabs(*mn), std::fabs(*mx)))
                                             : asymmetric_params(bits, *mn, *mx, mode == QuantMode::AsymS));
   }
-  return params;
+  return {params, 0};
 }
 
 float bias_code(float b, float accum_scale, int bits_accum) {
@@ -178,20 +178,20 @@ void PostTrainQuantizer::quantize_param_layer(LayerQuant& l) {
   nn::Parameter* b = layer.bias();
   const std::vector<float> wv = w.value.to_vector<float>();
   const int64_t k = w.shape[0];
-  l.w = weight_params(wv, k, config_.bits_weights, config_.mode, config_.per_channel);
+  l.weights = weight_params(wv, k, config_.bits_weights, config_.mode, config_.per_channel);
   l.w_shape = w.shape.to_vector();
   const int64_t per = static_cast<int64_t>(wv.size()) / k;
   l.w_codes.resize(wv.size());
   std::vector<float> wq(wv.size());
   for (size_t i = 0; i < wv.size(); ++i) {
-    const QuantParams& p = l.w[l.w.size() == 1 ? 0 : static_cast<int64_t>(i) / per];
+    const QuantParams& p = l.weights.for_channel(static_cast<int64_t>(i) / per);
     const float q = bmc::quantize(wv[i], p);
     l.w_codes[i] = static_cast<int32_t>(q);
     wq[i] = dequantize(q, p);
   }
   w.value.copy_from(Tensor::from_vector(wq, w.shape, w.value.device()));
   l.accum_scale.clear();
-  for (const QuantParams& p : l.w) l.accum_scale.push_back(l.in.scale * p.scale);
+  for (const QuantParams& p : l.weights.params) l.accum_scale.push_back(l.in.scale * p.scale);
   if (b == nullptr) return;
   std::vector<float> bv = b->value.to_vector<float>();
   l.b_codes.resize(bv.size());
@@ -255,7 +255,7 @@ nlohmann::json PostTrainQuantizer::describe() const {
       if (l.role == QuantRole::Param) {
         j["input"] = params_json(l.in);
         nlohmann::json w = nlohmann::json::array();
-        for (const QuantParams& p : l.w) w.push_back(params_json(p));
+        for (const QuantParams& p : l.weights.params) w.push_back(params_json(p));
         j["weights"] = w;
         j["accum_scale"] = l.accum_scale;
       }

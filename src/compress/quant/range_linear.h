@@ -19,6 +19,7 @@
 
 #include "compress/quant/act_stats.h"
 #include "compress/quant/quant_config.h"
+#include "compress/quant/quantizer.h"
 #include "nn/model.h"
 
 namespace bmc::data {
@@ -41,7 +42,7 @@ struct LayerQuant {
   bool input_from_prev = false;  // the input is the previous layer's output (or its ReLU): a chain link
   QuantParams in, out;
   // Param layers only.
-  std::vector<QuantParams> w;       // 1 (per tensor) or K (per output channel)
+  RangeLinearQuantizer weights;     // 1 (per tensor) or K (per output channel) parameter sets
   std::vector<float> accum_scale;   // in.scale * w.scale, 1 or K entries
   std::vector<int32_t> w_codes;     // weight codes q (dequantized: (q + zp) / scale)
   std::vector<int64_t> w_shape;
@@ -52,8 +53,8 @@ struct LayerQuant {
 QuantParams activation_params(const ActStats& s, int bits, QuantMode mode, ClipMode clip, float n_stds);
 // Distiller's _get_quant_params_from_tensor without clipping: per tensor, or one set per row of
 // `channels` rows (per output channel).
-std::vector<QuantParams> weight_params(const std::vector<float>& w, int64_t channels, int bits, QuantMode mode,
-                                       bool per_channel);
+RangeLinearQuantizer weight_params(const std::vector<float>& w, int64_t channels, int bits, QuantMode mode,
+                                   bool per_channel);
 // The bias code at the accumulator scale: clamp(round(accum_scale * b)), signed `bits_accum` range.
 float bias_code(float b, float accum_scale, int bits_accum);
 
