@@ -12,7 +12,7 @@ namespace bmc::compress {
 
 std::string QatConfig::describe() const {
   return "w" + std::to_string(bits_weights) + "a" + std::to_string(bits_acts) + "_" + quant_mode_name(mode) +
-         (per_channel ? "_per_channel" : "");
+         (per_channel ? "_per_channel" : "") + (quantize_inputs ? "" : "_float_input");
 }
 
 std::string WeightFakeQuant::describe() const {
@@ -78,7 +78,12 @@ void attach_qat(nn::Model& model, const QatConfig& config) {
   check_bits("QAT weight bits", config.bits_weights);
   check_bits("QAT activation bits", config.bits_acts);
   BMC_CHECK(config.ema_decay > 0 && config.ema_decay < 1, "QAT EMA decay must be in (0, 1), got ", config.ema_decay);
-  for (const nn::GraphNode& n : model.graph().nodes()) {
+  const auto& nodes = model.graph().nodes();
+  BMC_CHECK(!nodes.empty() && nodes.front().module, model.arch(), " has no first module to quantize the input at");
+  if (config.quantize_inputs)
+    nodes.front().module->add_transform(nn::TransformSide::Input, std::make_unique<ActivationFakeQuant>(
+                                                                      config.bits_acts, config.mode, config.ema_decay, model.net()));
+  for (const nn::GraphNode& n : nodes) {
     if (n.role == nn::NodeRole::ParamLayer) {
       auto& layer = dynamic_cast<nn::ParamLayer&>(*n.module);
       layer.weight().parametrizations.append(
@@ -94,8 +99,7 @@ void detach_qat(nn::Model& model) {
   for (const nn::GraphNode& n : model.graph().nodes()) {
     if (n.role == nn::NodeRole::ParamLayer)
       dynamic_cast<nn::ParamLayer&>(*n.module).weight().parametrizations.remove(WeightFakeQuant::kKind);
-    else if (n.module)
-      n.module->remove_transforms(ActivationFakeQuant::kKind);
+    if (n.module) n.module->remove_transforms(ActivationFakeQuant::kKind);
   }
 }
 

@@ -1,12 +1,15 @@
 // Quantization-aware training with Distiller's semantics (QuantAwareTrainRangeLinearQuantizer),
 // built on the compression seam: the weight of every parameter layer gets a fake-quant
 // parametrization (range from the current weights at every step, per tensor or per output
-// channel), and every ReLU of the layer graph an output transform that fake-quantizes with an
-// exponential moving average of the activation range (Distiller's FakeLinearQuantization: decay
-// 0.999 with bias correction, updated in training, frozen in evaluation). Both backwards are the
-// straight-through estimator of kernels/fake_quant.cuh: the gradient passes where the code lies
-// inside the range (weights always do, their range is their own min/max). The stored float
-// weights stay what the optimizer trains; checkpoints carry the activation ranges.
+// channel), every ReLU of the layer graph an output transform, and the network input an input
+// transform (Distiller's quantize_inputs), that fake-quantize with an exponential moving average
+// of the tensor's min and max (Distiller's FakeLinearQuantization: decay 0.999 with bias
+// correction, updated in training, frozen in evaluation). Biases stay float (Distiller's default
+// bits_bias 32). Both backwards are the straight-through estimator of kernels/fake_quant.cuh: the
+// gradient passes where the code lies inside the range (weights always do, their range is their
+// own min/max; Distiller zeroes it outside the tracked activation range, the same but for values
+// within half a step of its edge). The stored float weights stay what the optimizer trains;
+// checkpoints carry the activation ranges.
 #pragma once
 
 #include <string>
@@ -24,6 +27,7 @@ struct QatConfig {
   QuantMode mode = QuantMode::Sym;
   bool per_channel = false;
   double ema_decay = 0.999;
+  bool quantize_inputs = true;
   std::string describe() const;  // "w4a8_sym[_per_channel]"
 };
 
@@ -64,7 +68,8 @@ class ActivationFakeQuant : public nn::ActivationTransform {
   QuantParams used_;
 };
 
-// Attaches QAT to every parameter layer and ReLU of the model's graph (after any mask).
+// Attaches QAT to the input, every parameter layer and every ReLU of the model's graph (weight
+// fake-quant after any mask).
 void attach_qat(nn::Model& model, const QatConfig& config);
 // Removes what attach_qat attached.
 void detach_qat(nn::Model& model);
