@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh [SECONDS] [TARGET...]: builds the libFuzzer targets in fuzz/ with clang
-# (ASan + UBSan) and runs each for SECONDS (default 60). Targets: idx cifar image (default: all).
+# (ASan + UBSan) and runs each for SECONDS (default 60). Targets: idx cifar image pth (default: all).
 # Installs clang and the libFuzzer runtime when missing (Debian: clang, libclang-rt-14-dev).
 # Corpora live in build/fuzz/<target>-corpus; crashes are written to build/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
-targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(idx cifar image)
+targets=("$@"); [[ ${#targets[@]} -gt 0 ]] || targets=(idx cifar image pth)
 
 CLANG="$(command -v clang++ || command -v clang++-14 || true)"
 if [[ -z "$CLANG" ]] || ! echo 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long){return 0;}' |
@@ -26,9 +26,10 @@ declare -A sources=(
   [idx]="datasets/idx.cpp datasets/mnist.cpp"
   [cifar]="datasets/cifar.cpp"
   [image]="datasets/image.cpp"
+  [pth]="src/io/pth.cpp src/io/pickle.cpp src/io/zip_reader.cpp src/io/mapped_file.cpp"
 )
 for t in "${targets[@]}"; do
-  [[ -n "${sources[$t]:-}" ]] || { echo "fuzz.sh: unknown target $t (idx cifar image)" >&2; exit 2; }
+  [[ -n "${sources[$t]:-}" ]] || { echo "fuzz.sh: unknown target $t (idx cifar image pth)" >&2; exit 2; }
   echo "fuzz.sh: building $t" >&2
   # shellcheck disable=SC2086
   "$CLANG" "${flags[@]}" "fuzz/fuzz_$t.cpp" ${sources[$t]} "${core[@]}" -lz -o "$out/fuzz_$t"
@@ -43,6 +44,7 @@ if [[ -f ../shared/datasets/cifar10-jpeg/train.tar.gz && ! -f "$out/image-corpus
   tar -xzf ../shared/datasets/cifar10-jpeg/train.tar.gz -O train/cat/0000.jpg > "$out/image-corpus/seed0.jpg" || true
 fi
 head -c 3073 /dev/urandom > "$out/cifar-corpus/record.bin"
+cp -n tests/golden/pth/*.pth tests/golden/pth/*.tar "$out/pth-corpus/" 2>/dev/null || true
 
 for t in "${targets[@]}"; do
   echo "fuzz.sh: running $t for ${seconds}s" >&2

@@ -16,5 +16,6 @@ int run_prune(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
 int run_quantize(const std::vector<std::string>& args);
 int run_qlth(const std::vector<std::string>& args);
+int run_import(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

@@ -31,6 +31,7 @@ const std::map<std::string, CommandEntry>& commands() {
       {"prune", {bmc::cli::run_prune, "one-shot magnitude or random pruning of a trained model -> mask"}},
       {"quantize", {bmc::cli::run_quantize, "post-training range-linear quantization (Distiller) of a checkpoint"}},
       {"qlth", {bmc::cli::run_qlth, "quantize every ticket of a lottery run at several bit widths (table + plot)"}},
+      {"import", {bmc::cli::run_import, "PyTorch checkpoint (.pth, .pth.tar) -> bmc safetensors, read without Python"}},
       {"report", {bmc::cli::run_report, "accuracy-vs-density table and SVG plot of lottery/train runs"}},
   };
   return table;

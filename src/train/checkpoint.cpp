@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
+#include "io/pth_import.h"
 #include "io/safetensors.h"
 #include "io/state_dict.h"
 
@@ -98,6 +99,7 @@ void save_weights(const std::string& path, nn::Model& model) {
 }
 
 void load_weights(const std::string& path, nn::Model& model) {
+  if (io::is_pth_file(path)) return io::load_state_dict(model, io::pth_state_dict_for(path, model));
   const io::SafeTensors file = io::load_safetensors(path);
   if (auto it = file.metadata.find("arch"); it != file.metadata.end())
     BMC_CHECK(it->second == model.arch(), path, " holds a ", it->second, " checkpoint, not ", model.arch());

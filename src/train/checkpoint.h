@@ -30,7 +30,8 @@ std::vector<std::pair<std::string, const Tensor*>> training_state(nn::Model& mod
 std::map<std::string, std::string> training_state_metadata(nn::Model& model);
 void load_training_state(const std::string& path, nn::Model& model);
 
-// Model weights only (state_dict), e.g. model_final.safetensors or model_init.safetensors.
+// Model weights only (state_dict), e.g. model_final.safetensors or model_init.safetensors. Loading
+// also takes a PyTorch checkpoint (.pth / .pth.tar, io/pth_import.h).
 void save_weights(const std::string& path, nn::Model& model);
 void load_weights(const std::string& path, nn::Model& model);
 

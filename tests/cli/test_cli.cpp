@@ -69,6 +69,27 @@ TEST(Cli, BadFlagsAndValuesAreOneLineExitTwo) {
   }
 }
 
+TEST(Cli, ImportConvertsPyTorchCheckpointsAndRefusesBadOnes) {
+  const std::string pth = std::string(BMC_SOURCE_DIR) + "/tests/golden/pth/";
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_import_" + std::to_string(::getpid()));
+  fs::create_directories(out);
+  const CliResult w = run_cli("import " + pth + "lenet5_examples.pth.tar --model mnist_lenet5 --out " +
+                              (out / "w.safetensors").string());
+  EXPECT_EQ(w.code, 0) << w.output;
+  EXPECT_NE(w.output.find("under 'state_dict'"), std::string::npos) << w.output;
+  EXPECT_EQ(io::load_safetensors((out / "w.safetensors").string()).metadata.at("arch"), "mnist_lenet5");
+  const CliResult m = run_cli("import " + pth + "mask.pth --model mnist_lenet5 --mask --out " + (out / "m.safetensors").string());
+  EXPECT_EQ(m.code, 0) << m.output;
+  EXPECT_NE(m.output.find("mask of 2 layers"), std::string::npos) << m.output;
+  for (const char* bad : {"forbidden.pth", "bad_short_record.pth", "whole_model.pth", "tiny_sd.pth"}) {
+    const CliResult r = run_cli("import " + pth + bad + " --model mnist_lenet5 --out " + (out / "x.safetensors").string());
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.output;
+    EXPECT_EQ(lines(r.output), 1) << bad << ": " << r.output;
+    EXPECT_FALSE(fs::exists(out / "x.safetensors")) << bad;
+  }
+  fs::remove_all(out);
+}
+
 TEST(Cli, DataInfoTakesAFolderOfClassFolders) {
   const fs::path root = fs::temp_directory_path() / ("bmc_cli_classes_" + std::to_string(::getpid()));
   for (const char* cls : {"cat", "dog"}) {

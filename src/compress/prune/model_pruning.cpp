@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "compress/prune/magnitude.h"
+#include "io/pth_import.h"
 #include "io/safetensors.h"
 #include "kernels/philox.cuh"
 
@@ -132,8 +133,33 @@ void save_mask(const std::string& path, nn::Model& model, const std::set<std::st
   io::save_safetensors(path, entries, {{"arch", model.arch()}});
 }
 
+namespace {
+
+// A mask file: safetensors, or a PyTorch file holding a dict of 0/1 tensors (OpenLTH's mask.pth).
+io::SafeTensors read_mask_file(const std::string& path) {
+  if (!io::is_pth_file(path)) return io::load_safetensors(path);
+  io::PthStateDict pth = io::load_pth(path);
+  io::strip_wrapper_prefixes(pth.tensors);
+  io::SafeTensors file;
+  for (auto& [name, t] : pth.tensors) file.tensors.emplace(name, std::move(t));
+  return file;
+}
+
+float mask_value(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::U8: return t.data<uint8_t>()[i];
+    case DType::F32: return t.data<float>()[i];
+    case DType::I32: return static_cast<float>(t.data<int32_t>()[i]);
+    case DType::I64: return static_cast<float>(t.data<int64_t>()[i]);
+    case DType::I8: return t.data<int8_t>()[i];
+  }
+  return -1.0f;
+}
+
+}  // namespace
+
 void load_mask(const std::string& path, nn::Model& model) {
-  const io::SafeTensors file = io::load_safetensors(path);
+  const io::SafeTensors file = read_mask_file(path);
   if (auto it = file.metadata.find("arch"); it != file.metadata.end())
     BMC_CHECK(it->second == model.arch(), path, " is a mask for ", it->second, ", not ", model.arch());
   for (const auto& [name, t] : file.tensors) {
@@ -142,9 +168,8 @@ void load_mask(const std::string& path, nn::Model& model) {
               p.shape.str());
     Tensor m(p.shape);
     for (int64_t i = 0; i < m.numel(); ++i) {
-      const float v = t.dtype() == DType::U8 ? t.data<uint8_t>()[i] : t.dtype() == DType::F32 ? t.data<float>()[i]
-                                                                                                 : -1.0f;
-      BMC_CHECK(v == 0.0f || v == 1.0f, path, ": mask '", name, "' must hold 0/1 as u8 or f32");
+      const float v = mask_value(t, i);
+      BMC_CHECK(v == 0.0f || v == 1.0f, path, ": mask '", name, "' must hold only 0 and 1");
       m.data<float>()[i] = v;
     }
     p.mask.copy_from(m);
@@ -154,9 +179,8 @@ void load_mask(const std::string& path, nn::Model& model) {
 
 double mask_file_density(const std::string& path) {
   int64_t ones = 0, total = 0;
-  for (const auto& [name, t] : io::load_safetensors(path).tensors) {
-    for (int64_t i = 0; i < t.numel(); ++i)
-      ones += (t.dtype() == DType::U8 ? t.data<uint8_t>()[i] != 0 : t.data<float>()[i] != 0.0f) ? 1 : 0;
+  for (const auto& [name, t] : read_mask_file(path).tensors) {
+    for (int64_t i = 0; i < t.numel(); ++i) ones += mask_value(t, i) != 0.0f ? 1 : 0;
     total += t.numel();
   }
   BMC_CHECK(total > 0, path, " holds no mask tensors");
