@@ -36,9 +36,11 @@ int run_import(const std::vector<std::string>& argv) {
 
   auto model = models::make_model(args.get("model"), Device::cpu(), args.get_int("num-classes"));
   io::PthStateDict pth = io::load_pth(in, options);
-  std::fprintf(stderr, "bmc import: %s: %s format, state dict %s, %zu tensors\n", in.c_str(), pth.format.c_str(),
-               pth.key.empty() ? "at the top level" : ("under '" + pth.key + "'").c_str(), pth.tensors.size());
-  for (const std::string& note : pth.notes) std::fprintf(stderr, "bmc import: %s\n", note.c_str());
+  auto describe_source = [&] {
+    std::fprintf(stderr, "bmc import: %s: %s format, state dict %s, %zu tensors\n", in.c_str(), pth.format.c_str(),
+                 pth.key.empty() ? "at the top level" : ("under '" + pth.key + "'").c_str(), pth.tensors.size());
+    for (const std::string& note : pth.notes) std::fprintf(stderr, "bmc import: %s\n", note.c_str());
+  };
   if (args.on("mask")) {
     io::strip_wrapper_prefixes(pth.tensors);
     compress::load_mask(in, *model);  // validates names, shapes and 0/1 values
@@ -53,12 +55,14 @@ int run_import(const std::vector<std::string>& argv) {
       entries.emplace_back(name, &owned.back());
     }
     io::save_safetensors(args.get("out"), entries, {{"arch", model->arch()}});
+    describe_source();
     std::printf("%s: mask of %zu layers, density %.4f\n", args.get("out").c_str(), entries.size(),
                 compress::mask_file_density(args.get("out")));
     return 0;
   }
   io::load_state_dict(*model, io::pth_state_dict_for(in, *model, options));
   train::save_weights(args.get("out"), *model);
+  describe_source();
   std::printf("%s: %s, %lld parameters\n", args.get("out").c_str(), model->arch().c_str(),
               static_cast<long long>(model->num_parameters()));
   return 0;

@@ -81,7 +81,10 @@ TEST(Cli, ImportConvertsPyTorchCheckpointsAndRefusesBadOnes) {
   const CliResult m = run_cli("import " + pth + "mask.pth --model mnist_lenet5 --mask --out " + (out / "m.safetensors").string());
   EXPECT_EQ(m.code, 0) << m.output;
   EXPECT_NE(m.output.find("mask of 2 layers"), std::string::npos) << m.output;
-  for (const char* bad : {"forbidden.pth", "bad_short_record.pth", "whole_model.pth", "tiny_sd.pth"}) {
+  const CliResult other = run_cli("import " + pth + "tiny_sd.pth --model mnist_lenet5 --out " + (out / "x.safetensors").string());
+  EXPECT_EQ(other.code, 2) << other.output;
+  EXPECT_EQ(other.output.rfind("bmc import: checkpoint does not fit mnist_lenet5", 0), 0u) << other.output;
+  for (const char* bad : {"forbidden.pth", "bad_short_record.pth", "whole_model.pth", "bad_no_version.pth"}) {
     const CliResult r = run_cli("import " + pth + bad + " --model mnist_lenet5 --out " + (out / "x.safetensors").string());
     EXPECT_EQ(r.code, 2) << bad << ": " << r.output;
     EXPECT_EQ(lines(r.output), 1) << bad << ": " << r.output;
