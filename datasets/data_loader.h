@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "datasets/batch_source.h"
 #include "datasets/dataset.h"
 #include "datasets/normalization.h"
 
@@ -33,24 +34,24 @@ struct LoaderOptions {
 // The order in which epoch `epoch` visits samples 0..n-1 (identity when shuffle is off).
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, uint64_t epoch, bool shuffle);
 
-class DataLoader {
+class DataLoader : public BatchSource {
  public:
   // Keeps a pointer to `data` for the CPU path (it must outlive the loader); on CUDA it uploads
   // the u8 images and labels once.
   DataLoader(const Dataset& data, Device device, LoaderOptions options);
-  ~DataLoader();
+  ~DataLoader() override;
   DataLoader(DataLoader&&) noexcept;
   DataLoader& operator=(DataLoader&&) noexcept;
 
-  int64_t steps_per_epoch() const;
-  int64_t size() const { return size_; }
-  Device device() const { return device_; }
+  int64_t steps_per_epoch() const override;
+  int64_t size() const override { return size_; }
+  Device device() const override { return device_; }
   const LoaderOptions& options() const { return options_; }
 
   // x: (B, C, H, W) f32 normalised, y: (B) i32, both on the loader's device; B is the batch size
   // except for a smaller last batch when drop_last is off. Re-allocates x/y when their shape,
   // dtype or device differ.
-  void batch(int64_t step, Tensor& x, Tensor& y) const;
+  void batch(int64_t step, Tensor& x, Tensor& y) const override;
 
  private:
   struct OrderCache;

@@ -32,8 +32,6 @@ int run_qlth(const std::vector<std::string>& argv) {
   if (!args.parse(argv)) return 0;
   if (args.positional().size() != 1) throw UsageError{"bmc qlth: give exactly one lottery run directory"};
   const std::vector<int> bit_list = compress::parse_bit_list(args.get("bits"));
-  const int64_t calib_batches = args.get_int64("calib-batches");
-  if (calib_batches < 1) throw UsageError{"bmc qlth: --calib-batches must be at least 1"};
   for (const int b : bit_list) quant_config_from_flags(args, b);  // validate before any work
 
   const io::RunDir lottery(args.positional()[0]);
@@ -48,8 +46,9 @@ int run_qlth(const std::vector<std::string>& argv) {
   hp.data_seed = lhp.at("data_seed").get<uint64_t>();
   hp.holdout_per_class = lhp.value("holdout_per_class", int64_t{0});
 
+  const int64_t calib_batches = calib_batches_from_flags(args, hp.batch_size);
   Session session(args, hp);
-  const auto calib = compress::calibration_loader(session.splits().train, session.test_loader().options(), session.device(), hp.batch_size, hp.data_seed);
+  const auto calib = session.calibration_loader(hp.batch_size, hp.data_seed);
   nlohmann::json rows = nlohmann::json::array();
   std::vector<io::PlotSeries> series(bit_list.size() + 1);
   series[0].label = "float32";

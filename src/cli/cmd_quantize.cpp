@@ -27,14 +27,13 @@ int run_quantize(const std::vector<std::string>& argv) {
   args.flag("integer-check", "also run the integer-only CPU path (8-bit sym) and compare its argmax");
   if (!args.parse(argv)) return 0;
   const compress::QuantConfig config = quant_config_from_flags(args, args.get_int("qe-bits-wts"));
-  const int64_t calib_batches = args.get_int64("calib-batches");
-  if (calib_batches < 1) throw UsageError{"bmc quantize: --calib-batches must be at least 1"};
   train::TrainHparams hp = checkpoint_hparams_from_flags(args, "quantize");
+  const int64_t calib_batches = calib_batches_from_flags(args, hp.batch_size);
 
   Session session(args, hp);
   auto model = session.load_model(args.get("checkpoint"), args.get("mask"));
   const train::EvalResult fp = train::evaluate(*model, session.test_loader());
-  const auto calib = compress::calibration_loader(session.splits().train, session.test_loader().options(), session.device(), hp.batch_size, hp.data_seed);
+  const auto calib = session.calibration_loader(hp.batch_size, hp.data_seed);
   const compress::QuantEval q = compress::quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(),
                                             args.on("integer-check"));
 

@@ -8,6 +8,7 @@
 #include "cli/session.h"
 #include "cli/train_flags.h"
 #include "compress/prune/model_pruning.h"
+#include "compress/quant/ptq_pipeline.h"
 #include "compress/quant/qat.h"
 #include "compress/quant/quant_config.h"
 #include "train/checkpoint.h"
@@ -59,6 +60,8 @@ int run_train(const std::vector<std::string>& argv) {
   const train::TrainResult result = trainer.run();
   nlohmann::json summary = session.summary(result, trainer.total_steps());
   if (args.given("mask")) summary["density"] = compress::mask_file_density(args.get("mask"));
+  // Quantized models tie more often: the strict argmax, as bmc quantize reports it.
+  if (qat) summary["test_top1_argmax"] = compress::strict_top1(*model, session.test_loader());
   dir.write_summary(summary);
   return session.report(dir, summary);
 }

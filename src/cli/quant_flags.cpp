@@ -13,6 +13,7 @@ void declare_quant_flags(Args& args) {
   args.option("qe-clip", "none", "activation clipping: none, avg or n_std:K (Distiller --qe-clip-acts)");
   args.option("qe-no-quant-layers", "", "comma-separated module names kept in full precision (default: none)");
   args.option("calib-batches", "20", "training batches used for the activation statistics");
+  args.option("calib-images", "", "calibration images instead (rounded up to whole batches)");
   args.alias("qeba", "qe-bits-acts");
   args.alias("qem", "qe-mode");
   args.alias("qepc", "qe-per-channel");
@@ -33,6 +34,18 @@ compress::QuantConfig quant_config_from_flags(const Args& args, int bits_weights
   for (std::string name; std::getline(ss, name, ',');)
     if (!name.empty()) c.full_precision.insert(name);
   return c;
+}
+
+int64_t calib_batches_from_flags(const Args& args, int batch_size) {
+  if (args.given("calib-images")) {
+    if (args.given("calib-batches")) throw UsageError{"give --calib-batches or --calib-images, not both"};
+    const int64_t images = args.get_int64("calib-images");
+    if (images < 1) throw UsageError{"--calib-images must be at least 1"};
+    return (images + batch_size - 1) / batch_size;
+  }
+  const int64_t batches = args.get_int64("calib-batches");
+  if (batches < 1) throw UsageError{"--calib-batches must be at least 1"};
+  return batches;
 }
 
 nlohmann::json quant_flags_json(const compress::QuantConfig& c, int64_t calib_batches) {

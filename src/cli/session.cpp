@@ -1,8 +1,11 @@
 #include "cli/session.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "compress/prune/model_pruning.h"
+#include "compress/quant/ptq_pipeline.h"
 #include "datasets/find_dataset.h"
 #include "datasets/normalization.h"
 #include "train/defaults.h"
@@ -39,6 +42,29 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
   }
   data_dir_ = args.given("data") ? args.get("data") : find_data_dir(hp.dataset);
   splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class);
+  if (splits_.streamed) {
+    data::StreamOptions train_options;
+    train_options.batch_size = hp.batch_size;
+    train_options.train = hp.augment;
+    train_options.shuffle = true;
+    train_options.seed = hp.data_seed;
+    train_options.crop_size = hp.crop_size > 0 ? hp.crop_size : 224;
+    train_options.resize_size = hp.resize_size > 0 ? hp.resize_size : 256;
+    const int workers = args.get_int("workers");
+    if (workers < 0) throw UsageError{"--workers must be 0 (one per core) or positive"};
+    train_options.workers = workers > 0 ? workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    train_options.norm = data::standard_normalization(hp.dataset);
+    stream_test_options_ = train_options;
+    stream_test_options_.train = false;
+    stream_test_options_.shuffle = false;
+    train_loader_ = std::make_unique<data::FolderLoader>(splits_.train_list, train_options, device_);
+    test_loader_ = std::make_unique<data::FolderLoader>(splits_.test_list, stream_test_options_, device_);
+    std::fprintf(stderr, "bmc: %s on %s: %lld training images, %lld %s images in %d classes (%s), data from %s\n",
+                 hp.model.c_str(), device_.str().c_str(), static_cast<long long>(splits_.train_size()),
+                 static_cast<long long>(splits_.test_size()), splits_.test_split.c_str(), splits_.num_classes(),
+                 splits_.layout.c_str(), data_dir_.c_str());
+    return;
+  }
   data::LoaderOptions train_options;
   train_options.batch_size = hp.batch_size;
   train_options.shuffle = true;
@@ -49,6 +75,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
   test_options.shuffle = false;
   test_options.augment = data::Augment::None;
   test_options.batch_size = std::max(hp.batch_size, 500);
+  test_options_ = test_options;
   train_loader_ = std::make_unique<data::DataLoader>(splits_.train, device_, train_options);
   test_loader_ = std::make_unique<data::DataLoader>(splits_.test, device_, test_options);
   std::fprintf(stderr, "bmc: %s on %s: %lld training images, %lld %s images, data from %s\n", hp.model.c_str(),
@@ -56,8 +83,20 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
                static_cast<long long>(splits_.test.labels.numel()), splits_.test_split.c_str(), data_dir_.c_str());
 }
 
+std::unique_ptr<data::BatchSource> Session::calibration_loader(int batch_size, uint64_t seed) const {
+  if (!splits_.streamed)
+    return compress::calibration_loader(splits_.train, test_options_, device_, batch_size, seed);
+  data::StreamOptions o = stream_test_options_;
+  o.batch_size = batch_size;
+  o.shuffle = true;
+  o.seed = seed;
+  return std::make_unique<data::FolderLoader>(splits_.train_list, o, device_);
+}
+
 std::unique_ptr<nn::Model> Session::make_model(uint64_t seed_override) const {
-  auto model = models::make_model(hp_.model, device_, splits_.train.num_classes);
+  BMC_CHECK(hp_.num_classes == 0 || hp_.num_classes >= splits_.num_classes(), "--num-classes ", hp_.num_classes,
+            " is fewer than the dataset's ", splits_.num_classes(), " classes");
+  auto model = models::make_model(hp_.model, device_, hp_.num_classes > 0 ? hp_.num_classes : splits_.num_classes());
   const train::ModelDefaults defaults = train::model_defaults(hp_.model);
   models::initialize(*model, seed_override == UINT64_MAX ? hp_.seed : seed_override, defaults.model_init,
                      defaults.batchnorm_init);

@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "datasets/data_loader.h"
+#include "datasets/folder_loader.h"
 #include "io/run_dir.h"
 #include "nn/model.h"
 #include "train/data_setup.h"
@@ -21,8 +22,11 @@ class Session {
 
   Device device() const { return device_; }
   const train::DataSplits& splits() const { return splits_; }
-  const data::DataLoader& train_loader() const { return *train_loader_; }
-  const data::DataLoader& test_loader() const { return *test_loader_; }
+  const data::BatchSource& train_loader() const { return *train_loader_; }
+  const data::BatchSource& test_loader() const { return *test_loader_; }
+  // Calibration batches for PTQ: the training split in a fixed shuffled order (`seed`), without
+  // augmentation (for image folders: the evaluation transform), `batch_size` images each.
+  std::unique_ptr<data::BatchSource> calibration_loader(int batch_size, uint64_t seed) const;
 
   // A fresh model of hp.model on the device, initialised from hp.seed (OpenLTH initialisers).
   std::unique_ptr<nn::Model> make_model(uint64_t seed_override = UINT64_MAX) const;
@@ -41,7 +45,9 @@ class Session {
   Device device_;
   std::string data_dir_;
   train::DataSplits splits_;
-  std::unique_ptr<data::DataLoader> train_loader_, test_loader_;
+  data::LoaderOptions test_options_;  // in-memory datasets
+  data::StreamOptions stream_test_options_;  // streamed image folders
+  std::unique_ptr<data::BatchSource> train_loader_, test_loader_;
 };
 
 }  // namespace bmc::cli

@@ -8,6 +8,7 @@ void declare_run_flags(Args& args) {
   args.option("data", "", "dataset directory (default: found with `bmc data fetch` rules)");
   args.option("device", "auto", "cpu, cuda, cuda:N or auto");
   args.option("out", "runs", "root folder for run directories");
+  args.option("workers", "0", "image folders: decode threads (0: one per core)");
   args.flag("json", "print the summary as one JSON line on stdout");
 }
 
@@ -16,6 +17,9 @@ void declare_model_data_flags(Args& args) {
   args.option("dataset", "", "dataset name (default: the model's)");
   args.option("batch-size", "", "mini-batch size (default: the model's)");
   args.option("holdout-per-class", "", "training images per class held out as the validation split");
+  args.option("num-classes", "", "classifier outputs (default: the dataset's classes; e.g. 1000 for a subset of ImageNet)");
+  args.option("crop-size", "", "image folders (ImageNet): crop side (default 224)");
+  args.option("resize-size", "", "image folders: evaluation resize of the shorter side (default 256)");
   declare_run_flags(args);
 }
 
@@ -60,6 +64,12 @@ train::TrainHparams hparams_from_flags(const Args& args) {
     hp.augment = a == "on";
   }
   if (args.given("holdout-per-class")) hp.holdout_per_class = args.get_int64("holdout-per-class");
+  if (args.given("crop-size")) hp.crop_size = args.get_int("crop-size");
+  if (args.given("num-classes")) hp.num_classes = args.get_int("num-classes");
+  if (hp.num_classes < 0) throw UsageError{"--num-classes must be positive"};
+  if (args.given("resize-size")) hp.resize_size = args.get_int("resize-size");
+  if (hp.crop_size < 0 || hp.resize_size < 0 || (hp.crop_size > 0 && hp.resize_size > 0 && hp.resize_size < hp.crop_size))
+    throw UsageError{"--crop-size and --resize-size must be positive, the crop no larger than the resize"};
   if (hp.batch_size <= 0) throw UsageError{"--batch-size must be positive"};
   if (hp.lr < 0 || hp.momentum < 0 || hp.weight_decay < 0)
     throw UsageError{"--lr, --momentum and --weight-decay must be non-negative"};

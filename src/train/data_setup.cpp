@@ -7,6 +7,7 @@
 
 #include "datasets/cifar.h"
 #include "datasets/image_folder.h"
+#include "datasets/imagenet.h"
 #include "datasets/mnist.h"
 
 namespace bmc::train {
@@ -83,8 +84,28 @@ DataSplits holdout_split(data::Dataset all, int64_t holdout_per_class) {
 
 }  // namespace
 
+int DataSplits::num_classes() const {
+  return streamed ? static_cast<int>(train_list.class_names.size()) : train.num_classes;
+}
+int64_t DataSplits::train_size() const {
+  return streamed ? static_cast<int64_t>(train_list.entries.size()) : train.labels.numel();
+}
+int64_t DataSplits::test_size() const {
+  return streamed ? static_cast<int64_t>(test_list.entries.size()) : test.labels.numel();
+}
+
 DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class) {
   DataSplits splits;
+  if (dataset == "imagenet") {
+    BMC_CHECK(holdout_per_class == 0, "--holdout-per-class is for in-memory datasets; ImageNet evaluates on val/");
+    data::ImagenetLists lists = data::list_imagenet(dir);
+    splits.streamed = true;
+    splits.train_list = std::move(lists.train);
+    splits.test_list = std::move(lists.val);
+    splits.layout = lists.layout;
+    splits.test_split = "val";
+    return splits;
+  }
   if (dataset == "mnist" || dataset == "fashion-mnist") {
     splits.train = data::load_mnist(dir, data::Split::Train);
     splits.test = data::load_mnist(dir, data::Split::Test);
@@ -105,7 +126,7 @@ DataSplits load_splits(const std::string& dataset, const std::string& dir, int64
     }
     return holdout_split(load_jpeg_folder(dir, dataset), holdout_per_class > 0 ? holdout_per_class : kDefaultHoldout);
   }
-  BMC_FAIL("unknown dataset '", dataset, "': expected mnist, fashion-mnist, cifar10 or cifar100");
+  BMC_FAIL("unknown dataset '", dataset, "': expected mnist, fashion-mnist, cifar10, cifar100 or imagenet");
 }
 
 }  // namespace bmc::train

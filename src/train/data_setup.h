@@ -5,16 +5,26 @@
 #include <string>
 
 #include "datasets/dataset.h"
+#include "datasets/image_folder.h"
 
 namespace bmc::train {
 
 struct DataSplits {
   data::Dataset train;
   data::Dataset test;
-  std::string test_split;  // "test" or "holdout" (a validation split carved from training data)
+  std::string test_split;  // "test", "val" or "holdout" (a validation split carved from training data)
+  // Image folders too large to decode up front (ImageNet) are streamed: their listings instead.
+  bool streamed = false;
+  data::ImageList train_list, test_list;
+  std::string layout;  // how the folder was read (streamed datasets)
+
+  int num_classes() const;
+  int64_t train_size() const;
+  int64_t test_size() const;
 };
 
-// dataset: mnist, fashion-mnist, cifar10, cifar100. For a CIFAR folder of class-folder JPEGs
+// dataset: mnist, fashion-mnist, cifar10, cifar100, imagenet (any class-folder dataset in one of
+// datasets/imagenet.h's layouts, streamed). For a CIFAR folder of class-folder JPEGs
 // (no official test set) the last `holdout_per_class` images of each class (500 when 0) form the
 // held-out split; with binary CIFAR a positive holdout_per_class carves it from the training set.
 DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class);

@@ -39,7 +39,8 @@ ModelDefaults model_defaults(const std::string& model) {
       break;
   }
   // OpenLTH augments CIFAR (random crop with 4-pixel padding + horizontal flip), not MNIST.
-  h.train.augment = h.train.dataset == "cifar10" || h.train.dataset == "cifar100";
+  // ImageNet trains on RandomResizedCrop + flip (torchvision's reference recipe, OpenLTH's too).
+  h.train.augment = h.train.dataset == "cifar10" || h.train.dataset == "cifar100" || h.train.dataset == "imagenet";
   return h;
 }
 

@@ -7,7 +7,7 @@
 
 namespace bmc::train {
 
-EvalResult evaluate(nn::Model& model, const data::DataLoader& loader, Tensor* logits_out) {
+EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* logits_out) {
   const bool was_training = model.net().training();
   model.set_training(false);
   const Device device = model.device();

@@ -2,7 +2,7 @@
 // the logits of every example in dataset order.
 #pragma once
 
-#include "datasets/data_loader.h"
+#include "datasets/batch_source.h"
 #include "nn/model.h"
 
 namespace bmc::train {
@@ -16,6 +16,6 @@ struct EvalResult {
 
 // Runs in eval mode (running BN statistics) and restores the previous mode. When `logits` is not
 // null it receives an f32 (examples, classes) CPU tensor.
-EvalResult evaluate(nn::Model& model, const data::DataLoader& loader, Tensor* logits = nullptr);
+EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* logits = nullptr);
 
 }  // namespace bmc::train

@@ -66,6 +66,9 @@ nlohmann::json TrainHparams::to_json() const {
   if (!mask_digest.empty()) j["mask_digest"] = mask_digest;
   if (!init_digest.empty()) j["init_digest"] = init_digest;
   if (!qat.empty()) j["qat"] = qat;
+  if (crop_size != 0) j["crop_size"] = crop_size;
+  if (num_classes != 0) j["num_classes"] = num_classes;
+  if (resize_size != 0) j["resize_size"] = resize_size;
   return j;
 }
 

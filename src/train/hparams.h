@@ -37,6 +37,10 @@ struct TrainHparams {
   Duration training_length{40, true};
   bool augment = false;
   int64_t holdout_per_class = 0;  // images per class held out of training for validation
+  // Streamed image folders (ImageNet): the crop side and the eval resize of the shorter side
+  // (0: 224 and 256, torchvision's reference).
+  int crop_size = 0, resize_size = 0;
+  int num_classes = 0;  // classifier outputs (0: the dataset's classes)
   // Content digests of a mask / starting weights when training uses them (empty otherwise).
   std::string mask_digest;
   std::string init_digest;

@@ -41,7 +41,7 @@ std::string percent(double fraction) {
 
 }  // namespace
 
-Trainer::Trainer(nn::Model& model, const data::DataLoader& train, const data::DataLoader& test,
+Trainer::Trainer(nn::Model& model, const data::BatchSource& train, const data::BatchSource& test,
                  const TrainHparams& hp, const io::RunDir& dir, TrainOptions options)
     : model_(model),
       train_(train),

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "datasets/data_loader.h"
+#include "datasets/batch_source.h"
 #include "io/run_dir.h"
 #include "nn/model.h"
 #include "train/evaluate.h"
@@ -38,7 +38,7 @@ struct TrainResult {
 
 class Trainer {
  public:
-  Trainer(nn::Model& model, const data::DataLoader& train, const data::DataLoader& test, const TrainHparams& hp,
+  Trainer(nn::Model& model, const data::BatchSource& train, const data::BatchSource& test, const TrainHparams& hp,
           const io::RunDir& dir, TrainOptions options);
   // Resumes from the newest checkpoint in the run directory when there is one.
   TrainResult run();
@@ -46,8 +46,8 @@ class Trainer {
 
  private:
   nn::Model& model_;
-  const data::DataLoader& train_;
-  const data::DataLoader& test_;
+  const data::BatchSource& train_;
+  const data::BatchSource& test_;
   TrainHparams hp_;
   io::RunDir dir_;
   TrainOptions options_;

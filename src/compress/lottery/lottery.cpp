@@ -36,8 +36,8 @@ LevelRow level_row_from_json(const nlohmann::json& j) {
   return r;
 }
 
-LotteryRunner::LotteryRunner(LotteryConfig config, ModelFactory factory, const data::DataLoader& train,
-                             const data::DataLoader& test, io::RunDir root, train::TrainOptions options)
+LotteryRunner::LotteryRunner(LotteryConfig config, ModelFactory factory, const data::BatchSource& train,
+                             const data::BatchSource& test, io::RunDir root, train::TrainOptions options)
     : config_(std::move(config)),
       factory_(std::move(factory)),
       train_(train),

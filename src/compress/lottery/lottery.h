@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "compress/prune/model_pruning.h"
-#include "datasets/data_loader.h"
+#include "datasets/batch_source.h"
 #include "io/run_dir.h"
 #include "nn/model.h"
 #include "train/hparams.h"
@@ -42,8 +42,8 @@ using ModelFactory = std::function<std::unique_ptr<nn::Model>()>;
 
 class LotteryRunner {
  public:
-  LotteryRunner(LotteryConfig config, ModelFactory factory, const data::DataLoader& train,
-                const data::DataLoader& test, io::RunDir root, train::TrainOptions options);
+  LotteryRunner(LotteryConfig config, ModelFactory factory, const data::BatchSource& train,
+                const data::BatchSource& test, io::RunDir root, train::TrainOptions options);
   std::vector<LevelRow> run();
 
  private:
@@ -53,8 +53,8 @@ class LotteryRunner {
 
   LotteryConfig config_;
   ModelFactory factory_;
-  const data::DataLoader& train_;
-  const data::DataLoader& test_;
+  const data::BatchSource& train_;
+  const data::BatchSource& test_;
   io::RunDir root_;
   train::TrainOptions options_;
 };

@@ -33,8 +33,23 @@ int64_t strict_top1_hits(const std::vector<float>& logits, int64_t classes, cons
   return hits;
 }
 
-QuantEval quantize_and_evaluate(nn::Model& model, const QuantConfig& config, const data::DataLoader& calib,
-                                int64_t calib_batches, const data::DataLoader& test, bool integer_check) {
+double strict_top1(nn::Model& model, const data::BatchSource& test) {
+  Tensor logits;
+  train::evaluate(model, test, &logits);
+  const std::vector<float> all = logits.to_vector<float>();
+  Tensor x, y;
+  int64_t index = 0, hits = 0;
+  for (int64_t step = 0; step < test.steps_per_epoch(); ++step) {
+    test.batch(step, x, y);
+    const std::vector<int32_t> labels = y.to_vector<int32_t>();
+    hits += strict_top1_hits(all, logits.dim(1), labels, index);
+    index += static_cast<int64_t>(labels.size());
+  }
+  return static_cast<double>(hits) / std::max<int64_t>(index, 1);
+}
+
+QuantEval quantize_and_evaluate(nn::Model& model, const QuantConfig& config, const data::BatchSource& calib,
+                                int64_t calib_batches, const data::BatchSource& test, bool integer_check) {
   PostTrainQuantizer q(model, config);
   q.calibrate(calib, calib_batches);
   q.quantize();

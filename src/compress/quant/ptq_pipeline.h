@@ -22,6 +22,9 @@ std::unique_ptr<data::DataLoader> calibration_loader(const data::Dataset& train,
 int64_t strict_top1_hits(const std::vector<float>& logits, int64_t classes, const std::vector<int32_t>& labels,
                          int64_t first_row = 0);
 
+// Evaluation-mode top-1 of the model on `test` with the strict argmax.
+double strict_top1(nn::Model& model, const data::BatchSource& test);
+
 struct QuantEval {
   train::EvalResult quantized;  // top-1 counts ties with the label's logit as hits (ops::topk_correct)
   double top1_strict = 0;        // top-1 with ties going to the first class (argmax), as torch.argmax
@@ -33,7 +36,7 @@ struct QuantEval {
 
 // Calibrates on the first `calib_batches` batches of `calib`, quantizes, evaluates on `test`,
 // optionally runs the integer check, and restores the float weights.
-QuantEval quantize_and_evaluate(nn::Model& model, const QuantConfig& config, const data::DataLoader& calib,
-                                int64_t calib_batches, const data::DataLoader& test, bool integer_check);
+QuantEval quantize_and_evaluate(nn::Model& model, const QuantConfig& config, const data::BatchSource& calib,
+                                int64_t calib_batches, const data::BatchSource& test, bool integer_check);
 
 }  // namespace bmc::compress

@@ -139,7 +139,7 @@ void PostTrainQuantizer::observe(const Tensor& x) {
   ++batches_;
 }
 
-void PostTrainQuantizer::calibrate(const data::DataLoader& loader, int64_t batches) {
+void PostTrainQuantizer::calibrate(const data::BatchSource& loader, int64_t batches) {
   BMC_CHECK(batches > 0 && batches <= loader.steps_per_epoch(), "calibration batches must be in 1..",
             loader.steps_per_epoch(), ", got ", batches);
   Tensor x, y;

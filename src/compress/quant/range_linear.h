@@ -23,7 +23,7 @@
 #include "nn/model.h"
 
 namespace bmc::data {
-class DataLoader;
+class BatchSource;
 }
 
 namespace bmc::compress {
@@ -69,7 +69,7 @@ class PostTrainQuantizer {
   // module's input and output.
   void observe(const Tensor& x);
   // The first `batches` batches (epoch-0 order) of `loader`.
-  void calibrate(const data::DataLoader& loader, int64_t batches);
+  void calibrate(const data::BatchSource& loader, int64_t batches);
   // Computes all quantization parameters, writes the fake-quantized weights and biases into the
   // model and installs the fake-quant hooks. Throws if pruned weights would become non-zero.
   void quantize();
