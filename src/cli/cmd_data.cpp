@@ -10,6 +10,8 @@
 #include "datasets/cifar.h"
 #include "datasets/image.h"
 #include "datasets/image_folder.h"
+#include "datasets/imagenet.h"
+#include "io/safetensors.h"
 #include "datasets/mnist.h"
 
 namespace bmc::cli {
@@ -91,6 +93,44 @@ int data_info(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// The evaluation transform's pixels (u8, before normalisation) of the first images of a split,
+// to inspect or to compare with another pipeline's (PIL + torchvision, say).
+int data_sample(const std::vector<std::string>& argv) {
+  Args args("data sample", "Write the eval-transformed pixels of a folder's first images to safetensors.\n"
+                           "usage: bmc data sample <dir> --out FILE [--split val] [--count N]");
+  args.option("out", "", "safetensors file: u8 'images' (N, 3, crop, crop), i32 'labels', metadata 'files'");
+  args.option("split", "val", "train (train/<class>/) or val (ImageNet layouts, datasets/imagenet.h)");
+  args.option("count", "16", "images");
+  args.option("crop-size", "224", "crop side");
+  args.option("resize-size", "256", "shorter side before the crop");
+  args.positionals("DIR", "the dataset folder");
+  if (!args.parse(argv)) return 0;
+  if (args.positional().size() != 1) throw UsageError{"bmc data sample: give exactly one <dir>"};
+  const std::string& dir = args.positional()[0];
+  if (!args.given("out")) throw UsageError{"bmc data sample: --out is required"};
+  const std::string split = args.get("split");
+  if (split != "train" && split != "val") throw UsageError{"bmc data sample: --split is train or val"};
+  const int crop = args.get_int("crop-size"), resize = args.get_int("resize-size");
+  if (crop <= 0 || resize < crop) throw UsageError{"bmc data sample: need 0 < --crop-size <= --resize-size"};
+  data::ImageFolderOptions train_folder;
+  train_folder.split = "train";
+  const data::ImageList list = split == "train" ? data::list_image_folder(dir, train_folder) : data::list_imagenet(dir).val;
+  const int64_t n = std::min<int64_t>(args.get_int64("count"), static_cast<int64_t>(list.entries.size()));
+  if (n < 1) throw UsageError{"bmc data sample: --count must be at least 1"};
+  Tensor images({n, 3, crop, crop}, DType::U8), labels({n}, DType::I32);
+  std::string files;
+  for (int64_t i = 0; i < n; ++i) {
+    const data::ImageEntry& e = list.entries[static_cast<size_t>(i)];
+    const data::Image img = data::center_crop(data::resize_shorter_side(data::load_image_rgb(e.path), resize), crop);
+    data::to_chw(img, images.data<uint8_t>() + i * 3 * crop * crop);
+    labels.data<int32_t>()[i] = e.label;
+    files += (i ? "\n" : "") + e.path;
+  }
+  io::save_safetensors(args.get("out"), {{"images", &images}, {"labels", &labels}}, {{"files", files}});
+  std::printf("%s: %lld %s images of %s\n", args.get("out").c_str(), static_cast<long long>(n), split.c_str(), dir.c_str());
+  return 0;
+}
+
 int data_fetch(const std::vector<std::string>& argv) {
   if (argv.empty() || argv[0].rfind("--", 0) == 0)
     throw UsageError{"usage: bmc data fetch mnist|cifar10|cifar100 [--dest DIR]"};
@@ -121,7 +161,8 @@ int data_fetch(const std::vector<std::string>& argv) {
 }  // namespace
 
 int run_data(const std::vector<std::string>& argv) {
-  const std::string usage = "usage: bmc data fetch <name> [--dest DIR] | bmc data info <dir>";
+  const std::string usage =
+      "usage: bmc data fetch <name> [--dest DIR] | bmc data info <dir> | bmc data sample <dir> --out FILE";
   if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
     std::printf("%s\n", usage.c_str());
     return argv.empty() ? 2 : 0;
@@ -129,6 +170,7 @@ int run_data(const std::vector<std::string>& argv) {
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   if (argv[0] == "fetch") return data_fetch(rest);
   if (argv[0] == "info") return data_info(rest);
+  if (argv[0] == "sample") return data_sample(rest);
   throw UsageError{"bmc data: unknown subcommand '" + argv[0] + "' (" + usage + ")"};
 }
 

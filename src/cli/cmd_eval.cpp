@@ -26,7 +26,7 @@ int run_eval(const std::vector<std::string>& argv) {
   auto model = session.load_model(args.get("checkpoint"), args.get("mask"));
   Tensor logits;
   const train::EvalResult ev =
-      train::evaluate(*model, session.test_loader(), args.given("logits") ? &logits : nullptr);
+      train::evaluate(*model, session.test_loader(), args.given("logits") ? &logits : nullptr, "eval");
   if (args.given("logits")) io::save_safetensors(args.get("logits"), {{"logits", &logits}});
 
   nlohmann::json hp_json = {{"checkpoint", hp.init_digest}, {"mask", hp.mask_digest}, {"model", hp.model},
@@ -40,7 +40,9 @@ int run_eval(const std::vector<std::string>& argv) {
                             {"examples", ev.examples},
                             {"test_loss", ev.loss},
                             {"test_top1", ev.top1},
-                            {"test_top5", ev.top5}};
+                            {"test_top5", ev.top5},
+                            {"seconds", ev.seconds},
+                            {"images_per_second", ev.images_per_second}};
   dir.write_summary(summary);
   return session.report(dir, summary);
 }

@@ -135,9 +135,11 @@ int Session::report(const io::RunDir& dir, const nlohmann::json& summary) const 
     std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("run directory: %s\n", dir.path().c_str());
-    std::printf("%s top-1 %.2f%%  top-5 %.2f%%  loss %.4f\n", summary.value("eval_split", "test").c_str(),
+    std::printf("%s top-1 %.2f%%  top-5 %.2f%%  loss %.4f", summary.value("eval_split", "test").c_str(),
                 100 * summary.value("test_top1", 0.0), 100 * summary.value("test_top5", 0.0),
                 summary.value("test_loss", 0.0));
+    if (summary.contains("images_per_second")) std::printf("  %.0f images/s", summary["images_per_second"].get<double>());
+    std::printf("\n");
   }
   return 0;
 }

@@ -1,13 +1,21 @@
 #include "train/evaluate.h"
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "ops/loss.h"
+#include "train/progress.h"
 
 namespace bmc::train {
 
-EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* logits_out) {
+EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* logits_out, const char* progress_label) {
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  std::optional<Progress> progress;
+  if (progress_label) progress.emplace(progress_label, loader.steps_per_epoch(), 0);
   const bool was_training = model.net().training();
   model.set_training(false);
   const Device device = model.device();
@@ -31,12 +39,20 @@ EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* l
     ops::topk_correct(correct, logits, y, std::min<int64_t>(5, classes));
     top5 += correct.to_vector<int32_t>()[0];
     result.examples += b;
+    if (progress && ((step + 1) % 10 == 0 || step + 1 == loader.steps_per_epoch())) {
+      char acc[48];
+      std::snprintf(acc, sizeof(acc), "top-1 %.2f%%", 100.0 * static_cast<double>(top1) / result.examples);
+      progress->update(step + 1, loss_sum / result.examples, acc, result.examples / std::max(1e-9, elapsed()));
+    }
     if (logits_out) {
       const auto host = logits.to_vector<float>();
       all_logits.insert(all_logits.end(), host.begin(), host.end());
     }
   }
   model.set_training(was_training);
+  if (progress) progress->finish();
+  result.seconds = elapsed();
+  result.images_per_second = result.examples / std::max(1e-9, result.seconds);
   if (result.examples > 0) {
     result.loss = loss_sum / result.examples;
     result.top1 = static_cast<double>(top1) / result.examples;

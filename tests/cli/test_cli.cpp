@@ -93,6 +93,63 @@ TEST(Cli, ImportConvertsPyTorchCheckpointsAndRefusesBadOnes) {
   fs::remove_all(out);
 }
 
+// A tiny ImageNet-layout folder: train/<wnid>/ class folders of PNGs (and real JPEGs when the
+// shared CIFAR-10 JPEGs are present), a flat val/ labelled by LOC_val_solution.csv.
+void make_tiny_imagenet(const fs::path& root) {
+  const char* wnids[] = {"n01440764", "n01443537", "n01484850"};
+  const std::string jpegs = test::real_cifar10_jpeg_root();
+  for (int c = 0; c < 3; ++c) {
+    fs::create_directories(root / "train" / wnids[c]);
+    for (int i = 0; i < 2; ++i)
+      test::write_bytes((root / "train" / wnids[c] / ("img" + std::to_string(i) + ".png")).string(),
+                        test::png_bytes(48 + 8 * i, 40, 3, test::pattern_pixels(48 + 8 * i, 40, 3, 10 * c + i)));
+    if (!jpegs.empty()) fs::copy_file(fs::path(jpegs) / "train" / "cat" / "0000.jpg", root / "train" / wnids[c] / "real.JPEG",
+                    fs::copy_options::overwrite_existing);
+  }
+  fs::create_directories(root / "val");
+  std::string csv = "ImageId,PredictionString\n";
+  for (int i = 1; i <= 4; ++i) {
+    char id[32];
+    std::snprintf(id, sizeof(id), "ILSVRC2012_val_%08d", i);
+    test::write_bytes((root / "val" / (std::string(id) + ".png")).string(),
+                      test::png_bytes(44, 50, 3, test::pattern_pixels(44, 50, 3, 100 + i)));
+    csv += std::string(id) + "," + wnids[i % 3] + " 1 2 30 40\n";
+  }
+  io::write_file_atomic((root / "LOC_val_solution.csv").string(), csv);
+}
+
+TEST(Cli, ImagenetFolderTrainsAndEvaluatesA1000OutputResnet) {
+  const fs::path root = fs::temp_directory_path() / ("bmc_cli_imagenet_" + std::to_string(::getpid()));
+  const fs::path out = root / "runs";
+  make_tiny_imagenet(root / "data");
+  const std::string common = "--model resnet18 --data " + (root / "data").string() +
+                             " --num-classes 1000 --batch-size 2 --crop-size 32 --resize-size 40 --workers 2 "
+                             "--device cpu --out " + out.string();
+  const CliResult t = run_cli("train " + common + " --training-steps 2it --json");
+  ASSERT_EQ(t.code, 0) << t.output;
+  const auto summary = nlohmann::json::parse(t.output.substr(t.output.rfind("{\"")));
+  EXPECT_EQ(summary.at("eval_split"), "val");
+  EXPECT_TRUE(summary.at("finished").get<bool>());
+  EXPECT_NE(t.output.find("LOC_val_solution.csv"), std::string::npos) << t.output;
+  const std::string ckpt = summary.at("run_dir").get<std::string>() + "/model_final.safetensors";
+  const CliResult e = run_cli("eval " + common + " --checkpoint " + ckpt + " --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  const auto ev = nlohmann::json::parse(e.output.substr(e.output.rfind("{\"")));
+  EXPECT_EQ(ev.at("examples").get<int64_t>(), 4);
+  // Bad input: one line, exit 2, naming the file and the problem.
+  fs::remove(root / "data" / "LOC_val_solution.csv");
+  const CliResult no_labels = run_cli("eval " + common + " --checkpoint " + ckpt);
+  EXPECT_EQ(no_labels.code, 2) << no_labels.output;
+  EXPECT_EQ(lines(no_labels.output), 1) << no_labels.output;
+  EXPECT_NE(no_labels.output.find("no labels file"), std::string::npos) << no_labels.output;
+  make_tiny_imagenet(root / "data");
+  test::write_bytes((root / "data" / "train" / "n01440764" / "broken.JPEG").string(), {0xFF, 0xD8, 0xFF, 0x00, 0x01});
+  const CliResult broken = run_cli("train " + common + " --training-steps 3it --seed 9");
+  EXPECT_EQ(broken.code, 2) << broken.output;
+  EXPECT_NE(broken.output.find("broken.JPEG"), std::string::npos) << broken.output;
+  fs::remove_all(root);
+}
+
 TEST(Cli, DataInfoTakesAFolderOfClassFolders) {
   const fs::path root = fs::temp_directory_path() / ("bmc_cli_classes_" + std::to_string(::getpid()));
   for (const char* cls : {"cat", "dog"}) {
