@@ -18,10 +18,15 @@ Writes into tests/golden/pth/ (small files, committed; tests never need torch):
   bad_no_record.pth    tiny_sd without data/1
   bad_no_version.pth   tiny_sd without its version record
   bad_two_roots.pth    tiny_sd plus other/data.pkl
+  zip64_sd.pth         tiny_sd's records in an archive whose every size and offset field is
+                       saturated (0xFFFFFFFF) and carried by ZIP64 extra fields, as torch writes
+                       them past 4 GiB (a real 4 GiB file is too large to commit)
 """
 import collections
 import os
+import struct
 import zipfile
+import zlib
 
 import torch
 import torch.nn as nn
@@ -64,6 +69,32 @@ def rezip(src, dst, edit):
         for info in zin.infolist():
             for name, data in edit(info.filename, zin.read(info.filename)):
                 zout.writestr(name, data)
+
+
+def zip64_variant(src, dst):
+    """Rewrites src's records (stored) with every size and offset in ZIP64 extra fields."""
+    with zipfile.ZipFile(src) as zin:
+        records = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    out, central = bytearray(), bytearray()
+    sat = 0xFFFFFFFF
+    for name, data in records:
+        crc = zlib.crc32(data)
+        offset = len(out)
+        local_extra = struct.pack("<HHQQ", 1, 16, len(data), len(data))
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0, crc, sat, sat, len(name), len(local_extra))
+        out += name.encode() + local_extra + data
+        cd_extra = struct.pack("<HHQQQ", 1, 24, len(data), len(data), offset)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0, crc, sat, sat, len(name),
+                               len(cd_extra), 0, 0, 0, 0, sat)
+        central += name.encode() + cd_extra
+    cd_offset, cd_size = len(out), len(central)
+    out += central
+    zip64_eocd = len(out)
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(records), len(records), cd_size, cd_offset)
+    out += struct.pack("<IIQI", 0x07064B50, 0, zip64_eocd, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(records), len(records), cd_size, sat, 0)
+    with open(dst, "wb") as f:
+        f.write(out)
 
 
 def main():
@@ -116,6 +147,8 @@ def main():
     rezip(src, path("bad_short_record.pth"), lambda n, d: [(n, d[:20] if n.endswith("data/0") else d)])
     rezip(src, path("bad_no_record.pth"), lambda n, d: [] if n.endswith("data/1") else [(n, d)])
     rezip(src, path("bad_no_version.pth"), lambda n, d: [] if n.endswith("/version") else [(n, d)])
+    zip64_variant(src, path("zip64_sd.pth"))
+    assert torch.load(path("zip64_sd.pth"))["w"].tolist() == [[0, 1, 2], [3, 4, 5]]
     rezip(src, path("bad_two_roots.pth"),
           lambda n, d: [(n, d), ("other/data.pkl", d)] if n.endswith("data.pkl") else [(n, d)])
 

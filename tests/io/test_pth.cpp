@@ -38,9 +38,10 @@ std::string error_of(const std::function<void()>& fn) {
 }
 
 TEST(Pth, TinyStateDictZipAndLegacy) {
-  for (const char* name : {"tiny_sd.pth", "tiny_legacy.pth"}) {
+  // zip64_sd.pth: every size and offset saturated and carried by ZIP64 extra fields.
+  for (const char* name : {"tiny_sd.pth", "tiny_legacy.pth", "zip64_sd.pth"}) {
     const io::PthStateDict sd = io::load_pth(fixture(name));
-    EXPECT_EQ(sd.format, std::string(name) == "tiny_sd.pth" ? "zip" : "legacy");
+    EXPECT_EQ(sd.format, std::string(name) == "tiny_legacy.pth" ? "legacy" : "zip");
     ASSERT_EQ(sd.tensors.size(), 2u);
     EXPECT_EQ(sd.tensors[0].first, "w") << "the file's order";
     const Tensor& w = find(sd, "w");
