@@ -20,7 +20,6 @@
 namespace bmc {
 namespace {
 
-namespace fs = std::filesystem;
 
 TEST(Qat, WeightFakeQuantCodesWorkedByHand) {
   compress::WeightFakeQuant fq(3, QuantMode::Sym, false);
@@ -63,22 +62,9 @@ TEST(Qat, ActivationRangeIsABiasCorrectedMovingAverage) {
             (std::vector<float>{0.0f, 1.0f}));
 }
 
-class QatTrainTest : public ::testing::Test {
+class QatTrainTest : public test::SyntheticTraining {
  protected:
-  QatTrainTest()
-      : train_data_(test::synthetic_dataset(200, 1)),
-        test_data_(test::synthetic_dataset(64, 2)),
-        train_(train_data_, Device::cpu(), test::synthetic_loader_options(true)),
-        test_(test_data_, Device::cpu(), test::synthetic_loader_options(false)),
-        root_(fs::temp_directory_path() / ("bmc_qat_" + std::to_string(::getpid()))) {
-    fs::remove_all(root_);
-    hp_.model = "test_mlp";
-    hp_.batch_size = 32;
-    hp_.lr = 0.05f;
-    hp_.momentum = 0.9f;
-    hp_.training_length = {2, true};
-  }
-  ~QatTrainTest() override { fs::remove_all(root_); }
+  QatTrainTest() : SyntheticTraining("bmc_qat") {}
 
   std::unique_ptr<nn::Model> run(const std::string& name, int64_t stop_after, bool masked) {
     auto model = test::synthetic_model(3);
@@ -92,7 +78,7 @@ class QatTrainTest : public ::testing::Test {
     config.bits_weights = 2;
     config.bits_acts = 4;
     compress::attach_qat(*model, config);
-    const io::RunDir dir = io::RunDir::open(root_.string(), name, "0", {{"n", name}});
+    const io::RunDir dir = io::RunDir::open(root().string(), name, "0", {{"n", name}});
     train::TrainOptions options;
     options.log_every = 100;
     options.checkpoint_every = 3;
@@ -101,10 +87,6 @@ class QatTrainTest : public ::testing::Test {
     return model;
   }
 
-  data::Dataset train_data_, test_data_;
-  data::DataLoader train_, test_;
-  fs::path root_;
-  train::TrainHparams hp_;
   train::TrainResult last_;
 };
 

@@ -20,7 +20,6 @@
 namespace bmc {
 namespace {
 
-namespace fs = std::filesystem;
 
 // effective[k][j] = alpha[k] * w[k][j], alpha trainable (K), clamped to [0.25, 4], no weight decay.
 class RowScale : public nn::Parametrization {
@@ -184,28 +183,15 @@ TEST(ActivationTransform, ForwardAndBackwardRunAroundTheModule) {
   EXPECT_EQ(relu.forward(x).to_vector<float>(), (std::vector<float>{0.0f, 2.0f}));
 }
 
-class SeamCheckpointTest : public ::testing::Test {
+class SeamCheckpointTest : public test::SyntheticTraining {
  protected:
-  SeamCheckpointTest()
-      : train_data_(test::synthetic_dataset(200, 1)),
-        test_data_(test::synthetic_dataset(64, 2)),
-        train_(train_data_, Device::cpu(), test::synthetic_loader_options(true)),
-        test_(test_data_, Device::cpu(), test::synthetic_loader_options(false)),
-        root_(fs::temp_directory_path() / ("bmc_seam_" + std::to_string(::getpid()))) {
-    fs::remove_all(root_);
-    hp_.model = "test_mlp";
-    hp_.batch_size = 32;
-    hp_.lr = 0.05f;
-    hp_.momentum = 0.9f;
-    hp_.training_length = {2, true};
-  }
-  ~SeamCheckpointTest() override { fs::remove_all(root_); }
+  SeamCheckpointTest() : SyntheticTraining("bmc_seam") {}
 
   // The synthetic MLP with a trainable row scale on its first layer; returns final weights + alpha.
   std::vector<float> train_scaled(const std::string& name, int64_t stop_after) {
     auto model = test::synthetic_model(3);
     model->parameter("1.weight").parametrizations.append(std::make_unique<RowScale>(16));
-    const io::RunDir dir = io::RunDir::open(root_.string(), name, "0", {{"n", name}});
+    const io::RunDir dir = io::RunDir::open(root().string(), name, "0", {{"n", name}});
     train::TrainOptions options;
     options.log_every = 100;
     options.checkpoint_every = 3;
@@ -218,10 +204,6 @@ class SeamCheckpointTest : public ::testing::Test {
     return out;
   }
 
-  data::Dataset train_data_, test_data_;
-  data::DataLoader train_, test_;
-  fs::path root_;
-  train::TrainHparams hp_;
 };
 
 TEST_F(SeamCheckpointTest, KilledAndResumedEqualsUninterruptedBitwise) {
@@ -241,7 +223,7 @@ TEST_F(SeamCheckpointTest, KilledAndResumedEqualsUninterruptedBitwise) {
 }
 
 TEST_F(SeamCheckpointTest, StateChangesShapeAndAnotherConfigurationIsRefused) {
-  const io::RunDir dir = io::RunDir::open(root_.string(), "shape", "0", {{"n", "shape"}});
+  const io::RunDir dir = io::RunDir::open(root().string(), "shape", "0", {{"n", "shape"}});
   {
     auto model = test::synthetic_model(3);
     auto planes = std::make_unique<Planes>();

@@ -1,5 +1,7 @@
 #include "tests/train/synthetic.h"
 
+#include <unistd.h>
+
 #include "kernels/philox.cuh"
 #include "nn/layers.h"
 
@@ -46,5 +48,21 @@ data::LoaderOptions synthetic_loader_options(bool training) {
   o.norm = {{0.5f}, {0.25f}};
   return o;
 }
+
+SyntheticTraining::SyntheticTraining(const std::string& scratch_name)
+    : train_data_(synthetic_dataset(200, 1)),
+      test_data_(synthetic_dataset(64, 2)),
+      train_(train_data_, Device::cpu(), synthetic_loader_options(true)),
+      test_(test_data_, Device::cpu(), synthetic_loader_options(false)),
+      root_(std::filesystem::temp_directory_path() / (scratch_name + "_" + std::to_string(::getpid()))) {
+  std::filesystem::remove_all(root_);
+  hp_.model = "test_mlp";
+  hp_.batch_size = 32;
+  hp_.lr = 0.05f;
+  hp_.momentum = 0.9f;
+  hp_.training_length = {2, true};
+}
+
+SyntheticTraining::~SyntheticTraining() { std::filesystem::remove_all(root_); }
 
 }  // namespace bmc::test
