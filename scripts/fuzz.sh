@@ -35,7 +35,8 @@ for t in "${targets[@]}"; do
   "$CLANG" "${flags[@]}" "fuzz/fuzz_$t.cpp" ${sources[$t]} "${core[@]}" -lz -o "$out/fuzz_$t"
   mkdir -p "$out/$t-corpus"
 done
-# Seeds: real files when the shared datasets are present.
+# Seeds (for the targets being built): real files when the shared datasets are present.
+mkdir -p "$out"/{idx,cifar,image,pth}-corpus
 if [[ -d ../shared/datasets/mnist ]]; then
   cp -n ../shared/datasets/mnist/t10k-labels-idx1-ubyte.gz "$out/idx-corpus/" 2>/dev/null || true
   printf '\0\0\x08\x03\0\0\0\x02\0\0\0\x02\0\0\0\x02abcdefgh' > "$out/idx-corpus/tiny.idx"
