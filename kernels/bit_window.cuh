@@ -2,7 +2,7 @@
 // 3 and 4.1), shared by the CPU backend and future kernels:
 //   code: x_q = clamp(round_half_even(fl32(x / step)), 0, 255), unsigned 8-bit, no zero point;
 //   bSPARQ window: an n-bit window over the 8-bit code, placed at the lowest allowed LSB shift s
-//     whose top bit covers the leading one (the smallest s in {0, d, 2d, ..., 8 - n} with
+//     whose top bit covers the highest set bit (the smallest s in {0, d, 2d, ..., 8 - n} with
 //     a < 2^(s+n)); RAW truncates below the window, ROUND rounds half to even at its LSB and
 //     saturates inside the window (the window never moves up);
 //   vSPARQ pair: two codes sharing a multiplier slot each get an n-bit window when both are
