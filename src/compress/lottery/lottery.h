@@ -22,7 +22,7 @@ struct LotteryConfig {
   train::TrainHparams train;
   compress::PruningOptions pruning;
   train::Duration rewinding{0, false};  // 0: reset to initialisation
-  // At a rewinding step k > 0, also restore the SGD momentum saved at k (this spec).
+  // At a rewinding step k > 0, also restore the SGD momentum saved at k (bmc's default).
   // OpenLTH starts a fresh optimizer at k instead (set false to reproduce it exactly).
   bool rewind_optimizer = true;
   int levels = 15;
