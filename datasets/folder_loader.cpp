@@ -3,7 +3,7 @@
 namespace bmc::data {
 
 FolderLoader::FolderLoader(ImageList list, StreamOptions options, Device device)
-    : list_(std::move(list)), options_(std::move(options)), device_(device) {
+    : list_(std::move(list)), options_(std::move(options)), device_(device), x_uploader_(device), y_uploader_(device) {
   BMC_CHECK(!list_.entries.empty(), list_.dir, ": no images");
 }
 
@@ -28,10 +28,8 @@ void FolderLoader::batch(int64_t step, Tensor& x, Tensor& y) const {
     y = std::move(hy);
     return;
   }
-  if (!x.defined() || x.shape() != hx.shape() || x.device() != device_) x = Tensor(hx.shape(), DType::F32, device_);
-  if (!y.defined() || y.shape() != hy.shape() || y.device() != device_) y = Tensor(hy.shape(), DType::I32, device_);
-  x.copy_from(hx);
-  y.copy_from(hy);
+  x_uploader_.upload(hx, x);
+  y_uploader_.upload(hy, y);
 }
 
 }  // namespace bmc::data

@@ -2,12 +2,14 @@
 // worker threads and bounded prefetch queue of image_stream_loader.h behind the BatchSource
 // interface. Consecutive steps come from the prefetching stream; any other step (a resume, a new
 // evaluation pass) restarts it there. Batches are a pure function of (list, options, step), so
-// results do not depend on the number of workers. Batches for a CUDA device are copied there.
+// results do not depend on the number of workers. Batches for a CUDA device are uploaded through
+// pinned staging buffers without waiting (core/pinned_uploader.h).
 #pragma once
 
 #include <memory>
 #include <mutex>
 
+#include "core/pinned_uploader.h"
 #include "datasets/batch_source.h"
 #include "datasets/image_stream_loader.h"
 
@@ -33,6 +35,7 @@ class FolderLoader : public BatchSource {
   mutable std::mutex mutex_;
   mutable std::unique_ptr<ImageStreamLoader> stream_;
   mutable int64_t expected_step_ = -1;
+  mutable PinnedUploader x_uploader_, y_uploader_;
 };
 
 }  // namespace bmc::data

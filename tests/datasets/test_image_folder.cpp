@@ -10,9 +10,12 @@
 #include <thread>
 
 #include "datasets/image.h"
+#include "datasets/folder_loader.h"
 #include "datasets/image_folder.h"
 #include "datasets/image_stream_loader.h"
 #include "tests/datasets/data_files.h"
+#include "tests/support/compare.h"
+#include "tests/support/gpu_env.h"
 #include "tests/support/warnings.h"
 
 namespace bmc {
@@ -231,6 +234,48 @@ TEST_F(ImageFolderFiles, StreamLoaderIsTheSameForAnyWorkerCountAndResumes) {
   data::ImageStreamLoader eval(list, o);
   eval.next(x, y);
   EXPECT_EQ(x.shape(), Shape({4, 3, 5, 5}));
+}
+
+// FolderLoader serves any step in any order: consecutive steps from the prefetching stream, others
+// by restarting it, equal to the stream's own batches.
+TEST_F(ImageFolderFiles, FolderLoaderServesAnyStepAsTheStreamDoes) {
+  for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
+  const data::ImageList list = data::list_image_folder(dir_.path(), {});
+  data::StreamOptions o;
+  o.batch_size = 4;
+  o.crop_size = 5;
+  o.seed = 8;
+  o.workers = 2;
+  const data::ImageStreamLoader stream(list, o);
+  data::FolderLoader loader(list, o, Device::cpu());
+  EXPECT_EQ(loader.steps_per_epoch(), 3);
+  EXPECT_EQ(loader.size(), 11);
+  Tensor x, y, ex, ey;
+  for (const int64_t step : {0, 1, 2, 5, 1, 3}) {
+    loader.batch(step, x, y);
+    stream.batch_at(step, ex, ey);
+    EXPECT_EQ(x.to_vector<float>(), ex.to_vector<float>()) << "step " << step;
+    EXPECT_EQ(y.to_vector<int32_t>(), ey.to_vector<int32_t>()) << "step " << step;
+  }
+}
+
+// The CUDA path uploads through pinned staging buffers without waiting: the batches on the device
+// equal the CPU loader's, also when consecutive uploads reuse the two staging buffers.
+TEST_F(ImageFolderFiles, FolderLoaderGpuUploadsEqualTheCpuBatches) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
+  const data::ImageList list = data::list_image_folder(dir_.path(), {});
+  data::StreamOptions o;
+  o.batch_size = 4;
+  o.crop_size = 5;
+  data::FolderLoader cpu(list, o, Device::cpu()), gpu(list, o, Device::cuda(0));
+  Tensor x, y, gx, gy;
+  for (int64_t step = 0; step < 5; ++step) {
+    cpu.batch(step, x, y);
+    gpu.batch(step, gx, gy);
+    EXPECT_TRUE(test::bitwise_equal(gx.to(Device::cpu()), x)) << "step " << step;
+    EXPECT_EQ(gy.to(Device::cpu()).to_vector<int32_t>(), y.to_vector<int32_t>()) << "step " << step;
+  }
 }
 
 TEST_F(ImageFolderFiles, StreamLoaderReportsABadImage) {
