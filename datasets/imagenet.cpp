@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/mat_file.h"
 
 namespace bmc::data {
 namespace {
@@ -55,6 +56,56 @@ ImageList val_from_loc_solution(const fs::path& val_dir, const fs::path& csv, co
   return list;
 }
 
+// The devkit: data/ILSVRC2012_validation_ground_truth.txt holds one ILSVRC2012_ID per line (line i
+// labels ILSVRC2012_val_<i, 8 digits>), and data/meta.mat's `synsets` maps the IDs of its leaves
+// (num_children 0) to WNIDs.
+ImageList val_from_devkit(const fs::path& val_dir, const fs::path& truth, const fs::path& meta,
+                          const std::vector<std::string>& classes) {
+  const auto vars = read_mat_file(meta.string());
+  const auto it = vars.find("synsets");
+  BMC_CHECK(it != vars.end() && it->second.kind == MatValue::Kind::Struct, meta.string(), ": no 'synsets' struct array");
+  const MatValue& synsets = it->second;
+  std::map<int64_t, std::string> wnid_of;
+  for (size_t e = 0; e < synsets.elements.size(); ++e) {
+    const MatValue& id = synsets.field(e, "ILSVRC2012_ID");
+    const MatValue& wnid = synsets.field(e, "WNID");
+    const MatValue& children = synsets.field(e, "num_children");
+    BMC_CHECK(id.numbers.size() == 1 && wnid.kind == MatValue::Kind::Char && children.numbers.size() == 1,
+              meta.string(), ": synset ", e, " lacks a scalar ILSVRC2012_ID, a WNID or num_children");
+    if (children.numbers[0] == 0) wnid_of[static_cast<int64_t>(id.numbers[0])] = wnid.text;
+  }
+  std::map<std::string, int32_t> index;
+  for (size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<int32_t>(i);
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::directory_iterator(val_dir))
+    if (e.is_regular_file() && has_image_extension(e.path().filename().string()))
+      files[e.path().stem().string()] = e.path().filename().string();
+  std::ifstream in(truth);
+  BMC_CHECK(in.good(), truth.string(), ": cannot read");
+  ImageList list;
+  list.dir = val_dir.string();
+  list.class_names = classes;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    char id[40];
+    std::snprintf(id, sizeof(id), "ILSVRC2012_val_%08lld", static_cast<long long>(n));
+    char* end = nullptr;
+    const long long label = std::strtoll(line.c_str(), &end, 10);
+    BMC_CHECK(end != line.c_str(), truth.string(), ":", n, ": expected an ILSVRC2012_ID, got '", line, "'");
+    const auto w = wnid_of.find(label);
+    BMC_CHECK(w != wnid_of.end(), truth.string(), ":", n, ": ILSVRC2012_ID ", label, " is no leaf synset of ", meta.string());
+    const auto c = index.find(w->second);
+    BMC_CHECK(c != index.end(), truth.string(), ":", n, ": class ", w->second, " is not a folder of the train split");
+    const auto f = files.find(id);
+    if (f == files.end()) continue;  // a subset of val/ is fine; every present image must be labelled
+    list.entries.push_back({(val_dir / f->second).string(), c->second});
+    files.erase(f);
+  }
+  BMC_CHECK(files.empty(), truth.string(), ": no label for ", val_dir.string(), "/", files.begin()->second);
+  BMC_CHECK(!list.entries.empty(), truth.string(), ": no image of ", val_dir.string(), " is labelled");
+  return list;
+}
+
 }  // namespace
 
 ImagenetLists list_imagenet(const std::string& root_in) {
@@ -100,13 +151,18 @@ ImagenetLists list_imagenet(const std::string& root_in) {
     out.layout = "flat val/ labelled by val_labels.txt";
     return out;
   }
-  const bool devkit = fs::exists(root / "ILSVRC2012_validation_ground_truth.txt") ||
-                      fs::exists(root / "ILSVRC2012_devkit_t12" / "data" / "ILSVRC2012_validation_ground_truth.txt");
-  BMC_FAIL(root_in, ": val/ is flat and has no labels file: put LOC_val_solution.csv in ", root_in,
-           " or write val_labels.txt ('<file> <wnid>' lines)",
-           devkit ? " (ILSVRC2012_validation_ground_truth.txt holds devkit indices, whose synset order bmc cannot "
-                    "read without the devkit's meta.mat)"
-                  : "");
+  for (const fs::path& data : {root / "ILSVRC2012_devkit_t12" / "data", root}) {
+    const fs::path truth = data / "ILSVRC2012_validation_ground_truth.txt";
+    if (!fs::exists(truth)) continue;
+    BMC_CHECK(fs::exists(data / "meta.mat"), truth.string(), " needs the devkit's meta.mat beside it (",
+              (data / "meta.mat").string(), "): its labels are devkit IDs");
+    out.val = val_from_devkit(root / "val", truth, data / "meta.mat", out.train.class_names);
+    out.layout = "flat val/ labelled by " + truth.string();
+    return out;
+  }
+  BMC_FAIL(root_in, ": val/ is flat and has no labels file: put LOC_val_solution.csv or the devkit (",
+           "ILSVRC2012_devkit_t12/data/ with ILSVRC2012_validation_ground_truth.txt and meta.mat) in ", root_in,
+           ", or write val_labels.txt ('<file> <wnid>' lines)");
 }
 
 }  // namespace bmc::data

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages bmc needs to build and test, when they are missing.
 # Called by the Makefile (once per build tree) and by .ci/run; safe to run by hand.
-# Optional: BMC_WITH_TORCH=1 also installs python3-torch, torchvision and PIL (golden fixtures,
-# reference benchmarks, the .pth and PIL comparison scripts).
+# Optional: BMC_WITH_TORCH=1 also installs python3-torch, torchvision, PIL and SciPy (golden
+# fixtures, reference benchmarks, the .pth, PIL and devkit scripts).
 set -euo pipefail
 
 required=(g++ make libopenblas-dev libopenblas-openmp-dev libstb-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev)
-[ "${BMC_WITH_TORCH:-0}" = 1 ] && required+=(python3-torch python3-torchvision python3-pil)
+[ "${BMC_WITH_TORCH:-0}" = 1 ] && required+=(python3-torch python3-torchvision python3-pil python3-scipy)
 
 missing=()
 for pkg in "${required[@]}"; do
