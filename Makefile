@@ -24,7 +24,7 @@ BLAS_INC := /usr/include/x86_64-linux-gnu/openblas-openmp
 CPPFLAGS := -I. -Isrc -isystem $(BLAS_INC) -DBMC_HAS_CUDA=$(HAS_CUDA) -MMD -MP
 # -Wno-restrict: g++ 12 false positive in std::string at -O3 (GCC bug 105329).
 CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-restrict -ffp-contract=off -fopenmp
-LDLIBS   := -fopenmp -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -l:libopenblas.so.0 -lz -lpthread
+LDLIBS   := -fopenmp -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -l:libopenblas.so.0 -ljpeg -lz -lpthread
 ifeq ($(HAS_CUDA),1)
   CPPFLAGS += -I$(CUDA_HOME)/include
   LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart

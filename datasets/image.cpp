@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "datasets/jpeg_decode.h"
 #include "kernels/philox.cuh"
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -74,6 +75,8 @@ Image decode_image_rgb(const Bytes& bytes, const std::string& what) {
   BMC_CHECK(bytes.size() < (size_t(1) << 31), what, ": file too large to decode (", bytes.size(), " bytes)");
   const std::string jpeg_problem = jpeg_precheck(bytes);
   BMC_CHECK(jpeg_problem.empty(), what, ": ", jpeg_problem);
+  if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
+    return decode_jpeg(bytes, what, kMaxImageSide);
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, comp = 0;
   BMC_CHECK(stbi_info_from_memory(bytes.data(), len, &w, &h, &comp), what,

@@ -1,5 +1,6 @@
 // Decoded 8-bit images and the geometric transforms of the ImageNet pipelines, on the host:
-// decode (stb_image: JPEG, PNG, BMP, ...), resize (separable triangle filter widened when
+// decode (JPEG with libjpeg-turbo as PIL does, datasets/jpeg_decode.h; PNG, BMP, PPM/PGM with
+// stb_image), resize (separable triangle filter widened when
 // downscaling, i.e. antialiased bilinear like PIL), crops and the horizontal flip.
 #pragma once
 

@@ -25,14 +25,14 @@ core=(src/core/error.cpp src/core/log.cpp src/core/tensor.cpp src/core/shape.cpp
 declare -A sources=(
   [idx]="datasets/idx.cpp datasets/mnist.cpp"
   [cifar]="datasets/cifar.cpp"
-  [image]="datasets/image.cpp"
+  [image]="datasets/image.cpp datasets/jpeg_decode.cpp"
   [pth]="src/io/pth.cpp src/io/pickle.cpp src/io/zip_reader.cpp src/io/mapped_file.cpp"
 )
 for t in "${targets[@]}"; do
   [[ -n "${sources[$t]:-}" ]] || { echo "fuzz.sh: unknown target $t (idx cifar image pth)" >&2; exit 2; }
   echo "fuzz.sh: building $t" >&2
   # shellcheck disable=SC2086
-  "$CLANG" "${flags[@]}" "fuzz/fuzz_$t.cpp" ${sources[$t]} "${core[@]}" -lz -o "$out/fuzz_$t"
+  "$CLANG" "${flags[@]}" "fuzz/fuzz_$t.cpp" ${sources[$t]} "${core[@]}" -ljpeg -lz -o "$out/fuzz_$t"
   mkdir -p "$out/$t-corpus"
 done
 # Seeds (for the targets being built): real files when the shared datasets are present.
