@@ -62,8 +62,13 @@ void put_str(std::string& out, const std::string& s) {
 
 }  // namespace
 
+// The decoder that produced the cached pixels: a new one (JPEGs moved from stb_image to
+// libjpeg-turbo) must not reuse pixels decoded by the old one.
+constexpr int64_t kDecoderVersion = 2;
+
 uint64_t image_cache_key(const ImageList& list, const ImageFolderOptions& o) {
   Fnv1a h;
+  h.add_int(kDecoderVersion);
   h.add_int(static_cast<int64_t>(o.transform));
   h.add_int(o.transform == ImageTransform::None ? 0 : o.resize_size);
   h.add_int(o.transform == ImageTransform::None ? 0 : o.crop_size);
