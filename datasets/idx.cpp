@@ -18,6 +18,7 @@ IdxArray parse_idx_u8(const Bytes& bytes, int ndims, const std::string& what) {
   uint64_t count = 1;
   for (int d = 0; d < ndims; ++d) {
     const uint32_t dim = load_be32(bytes.data() + 4 + 4 * d);
+    BMC_CHECK(dim > 0, what, ": IDX dimension ", d, " is zero");
     out.dims.push_back(dim);
     count *= dim;
     BMC_CHECK(count <= (uint64_t(1) << 40), what, ": IDX dimensions too large");

@@ -1,6 +1,7 @@
 // bmc: the command-line entry point. Dispatches to one file per command; turns usage errors and
-// bmc::Error (bad input, a failed check) into one line on stderr with exit code 2, and any other
-// exception (out of memory, say) into one line with exit code 1.
+// bmc::Error (bad input, a failed check) into one line on stderr with exit code 2, a diverged
+// training run into one line with exit code 3, and any other exception (out of memory, say) into
+// one line with exit code 1.
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -11,6 +12,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/version.h"
+#include "train/diverged.h"
 
 namespace {
 
@@ -68,6 +70,9 @@ int main(int argc, char** argv) {
   } catch (const bmc::Error& e) {
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.message().c_str());
     return 2;
+  } catch (const bmc::train::DivergedError& e) {
+    std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
+    return 3;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
     return 1;

@@ -1,5 +1,8 @@
 #include "cli/train_flags.h"
 
+#include <cmath>
+#include <filesystem>
+
 #include "train/defaults.h"
 
 namespace bmc::cli {
@@ -71,6 +74,12 @@ train::TrainHparams hparams_from_flags(const Args& args) {
   if (hp.crop_size < 0 || hp.resize_size < 0 || (hp.crop_size > 0 && hp.resize_size > 0 && hp.resize_size < hp.crop_size))
     throw UsageError{"--crop-size and --resize-size must be positive, the crop no larger than the resize"};
   if (hp.batch_size <= 0) throw UsageError{"--batch-size must be positive"};
+  const std::string out = args.get("out");
+  if (out.empty()) throw UsageError{"--out must name a folder"};
+  if (std::filesystem::exists(out) && !std::filesystem::is_directory(out))
+    throw UsageError{"--out " + out + " exists and is not a folder"};
+  if (!std::isfinite(hp.lr) || !std::isfinite(hp.momentum) || !std::isfinite(hp.weight_decay) || !std::isfinite(hp.gamma))
+    throw UsageError{"--lr, --momentum, --weight-decay and --gamma must be finite numbers"};
   if (hp.lr < 0 || hp.momentum < 0 || hp.weight_decay < 0)
     throw UsageError{"--lr, --momentum and --weight-decay must be non-negative"};
   return hp;

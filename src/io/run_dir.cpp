@@ -11,8 +11,13 @@ namespace bmc::io {
 
 RunDir RunDir::open(const std::string& root, const std::string& kind, const std::string& hash,
                     const nlohmann::json& hparams) {
+  BMC_CHECK(!root.empty(), "the output folder (--out) is empty");
+  BMC_CHECK(!std::filesystem::exists(root) || std::filesystem::is_directory(root), "the output folder ", root,
+            " exists and is not a folder");
   RunDir dir(root + "/" + kind + "_" + hash);
-  std::filesystem::create_directories(dir.path_);
+  std::error_code ec;
+  std::filesystem::create_directories(dir.path_, ec);
+  BMC_CHECK(!ec, "cannot create the run directory ", dir.path_, ": ", ec.message());
   const std::string hp = dir.file("hparams.json");
   if (std::filesystem::exists(hp)) {
     nlohmann::json existing;

@@ -109,6 +109,11 @@ DataSplits load_splits(const std::string& dataset, const std::string& dir, int64
   if (dataset == "mnist" || dataset == "fashion-mnist") {
     splits.train = data::load_mnist(dir, data::Split::Train);
     splits.test = data::load_mnist(dir, data::Split::Test);
+    // The models for these datasets take 28x28 inputs: refuse other sizes before any run starts.
+    for (const data::Dataset* d : {&splits.train, &splits.test})
+      BMC_CHECK(d->images.dim(2) == 28 && d->images.dim(3) == 28, dir, ": ", dataset, " images are ", d->images.dim(2),
+                "x", d->images.dim(3), ", expected 28x28");
+    BMC_CHECK(holdout_per_class == 0, "--holdout-per-class is for CIFAR; ", dataset, " evaluates on its test split");
     splits.train.name = splits.test.name = dataset;
     splits.test_split = "test";
     return splits;

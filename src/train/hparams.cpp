@@ -28,7 +28,17 @@ Duration Duration::parse(const std::string& text) {
   const std::string number = text.substr(0, text.size() - 2);
   BMC_CHECK(!number.empty() && number.find_first_not_of("0123456789") == std::string::npos, "bad duration '",
             text, "': expected a non-negative integer before ", ep ? "ep" : "it");
+  // At most 18 digits: any such value fits int64 (and `stoll` never throws its own exception).
+  BMC_CHECK(number.size() <= 18, "bad duration '", text, "': more than 18 digits");
   return {std::stoll(number), ep};
+}
+
+int64_t Duration::steps(int64_t steps_per_epoch) const {
+  if (!epochs) return value;
+  int64_t out = 0;
+  BMC_CHECK(!__builtin_mul_overflow(value, steps_per_epoch, &out), "duration ", str(), " of ", steps_per_epoch,
+            "-step epochs overflows the step counter");
+  return out;
 }
 
 std::string Duration::str() const { return std::to_string(value) + (epochs ? "ep" : "it"); }

@@ -17,7 +17,8 @@ struct Duration {
   bool epochs = true;
 
   static Duration parse(const std::string& text);  // throws bmc::Error on bad text
-  int64_t steps(int64_t steps_per_epoch) const { return epochs ? value * steps_per_epoch : value; }
+  // Throws bmc::Error when the step count does not fit 64 bits.
+  int64_t steps(int64_t steps_per_epoch) const;
   std::string str() const;
 };
 

@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "optim/lr_schedule.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
+#include "train/diverged.h"
 #include "train/progress.h"
 
 namespace bmc::train {
@@ -31,6 +33,21 @@ double best_recorded_top1(const io::RunDir& dir) {
     if (!row.is_discarded() && row.contains("test_top1")) best = std::max(best, row["test_top1"].get<double>());
   }
   return best;
+}
+
+bool all_finite(const Tensor& t) {
+  for (const float v : t.to_vector<float>())
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+[[noreturn]] void diverged(const io::RunDir& dir, int64_t step, const std::string& what) {
+  const auto last = latest_checkpoint_step(dir);
+  throw DivergedError("training diverged at step " + std::to_string(step) + ": " + what + "; " +
+                          (last ? "the last good checkpoint is at step " + std::to_string(*last) + " in " + dir.path()
+                                : "no checkpoint was written") +
+                          " (lower --lr?)",
+                      step);
 }
 
 std::string percent(double fraction) {
@@ -107,6 +124,10 @@ TrainResult Trainer::run() {
     if (done % options_.log_every == 0 || done == total_steps_) {
       ops::topk_correct(correct, logits, y, 1);
       const double mean_loss = loss_sum.to_vector<float>()[0] / interval_steps;  // synchronises
+      if (!std::isfinite(mean_loss)) {
+        progress.finish();
+        diverged(dir_, done, "the training loss is " + std::to_string(mean_loss));
+      }
       const double acc = static_cast<double>(correct.to_vector<int32_t>()[0]) / x.dim(0);
       const double ips = interval_images / std::max(1e-9, seconds_since(interval_start));
       dir_.append_metrics({{"step", done},
@@ -126,6 +147,10 @@ TrainResult Trainer::run() {
     const auto overhead_start = Clock::now();
     if (done % options_.eval_every == 0 || done == total_steps_) {
       const EvalResult ev = evaluate(model_, test_);
+      if (!std::isfinite(ev.loss)) {
+        progress.finish();
+        diverged(dir_, done, "the test loss is " + std::to_string(ev.loss));
+      }
       dir_.append_metrics({{"step", done},
                            {"epoch", static_cast<double>(done) / steps_per_epoch_},
                            {"test_loss", ev.loss},
@@ -139,8 +164,13 @@ TrainResult Trainer::run() {
         save_weights(dir_.file("model_best.safetensors"), model_);
       }
     }
-    if (done % options_.checkpoint_every == 0 || done % steps_per_epoch_ == 0 || done == total_steps_)
+    if (done % options_.checkpoint_every == 0 || done % steps_per_epoch_ == 0 || done == total_steps_) {
+      if (!all_finite(model_.values())) {
+        progress.finish();
+        diverged(dir_, done, "the weights are no longer finite");
+      }
       save_checkpoint(dir_, model_, done);
+    }
     const double overhead = seconds_since(overhead_start);
     overhead_seconds += overhead;
     interval_start += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(overhead));

@@ -62,7 +62,8 @@ TEST(Cli, BadFlagsAndValuesAreOneLineExitTwo) {
                            "quantize --checkpoint x.safetensors --qe-mode fancy", "quantize --checkpoint x --qebw 99",
                            "qlth", "prune --model mnist_lenet_300_100", "report", "train --qat-bits-acts 4",
                            "train --qat-bits-wts 1", "eval --lr 0.1 --checkpoint x", "qlth --model mnist_lenet5 x",
-                           "data info /no/such/dir"}) {
+                           "data info /no/such/dir", "train --lr inf", "train --weight-decay nan", "train --out ''",
+                           "train --training-steps 99999999999999999999it", "train --holdout-per-class 5"}) {
     const CliResult r = run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.output;
     EXPECT_EQ(lines(r.output), 1) << args << ": " << r.output;
@@ -148,6 +149,16 @@ TEST(Cli, ImagenetFolderTrainsAndEvaluatesA1000OutputResnet) {
   EXPECT_EQ(broken.code, 2) << broken.output;
   EXPECT_NE(broken.output.find("broken.JPEG"), std::string::npos) << broken.output;
   fs::remove_all(root);
+}
+
+TEST(Cli, DivergenceExitsThreeInOneLine) {
+  if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_diverge_" + std::to_string(::getpid()));
+  const CliResult r = run_cli("train --lr 1e6 --training-steps 300it --log-every 50 --device cpu --out " + out.string());
+  fs::remove_all(out);
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("training diverged at step"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("\"finished\":true"), std::string::npos) << r.output;
 }
 
 TEST(Cli, DataInfoTakesAFolderOfClassFolders) {

@@ -102,6 +102,17 @@ TEST_F(MnistFiles, WrongElementTypeAndDimensionsAreRefused) {
   expect_mnist_error(dir_.path(), {images_path(), "1 dimensions, expected 3"});
 }
 
+TEST(Idx, AZeroDimensionIsRefusedBeforeAnyAllocation) {
+  // The fuzzer's case: dims (4143908096, 0, 13160) make a zero-byte payload.
+  const std::vector<uint8_t> bytes = {0, 0, 8, 3, 0xF7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x33, 0x68};
+  try {
+    data::parse_idx_u8(bytes, 3, "zero.idx");
+    ADD_FAILURE() << "a zero dimension must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("dimension 1 is zero"), std::string::npos) << e.message();
+  }
+}
+
 TEST_F(MnistFiles, TruncatedPayloadHeaderAndGzipAreRefused) {
   write(false);
   auto bytes = test::idx_bytes({3, 2, 4}, images_);

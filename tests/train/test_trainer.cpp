@@ -2,13 +2,16 @@
 // an uninterrupted run, finished runs reused, metrics truncated on resume, best checkpoints.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
 #include "io/run_dir.h"
+#include "io/safetensors.h"
 #include "tests/train/synthetic.h"
 #include "train/checkpoint.h"
+#include "train/diverged.h"
 #include "train/trainer.h"
 
 namespace bmc {
@@ -56,6 +59,39 @@ class TrainerTest : public ::testing::Test {
   train::TrainHparams hp_;
   fs::path root_;
 };
+
+TEST_F(TrainerTest, DivergenceStopsKeepingOnlyFiniteCheckpoints) {
+  hp_.lr = 1e6f;
+  const io::RunDir dir = run_dir("diverge");
+  EXPECT_THROW(train_in(dir), train::DivergedError);
+  auto finite = [](const std::string& path) {
+    for (const auto& [name, t] : io::load_safetensors(path).tensors)
+      if (t.dtype() == DType::F32)
+        for (const float v : t.to_vector<float>())
+          if (!std::isfinite(v)) return false;
+    return true;
+  };
+  if (const auto step = train::latest_checkpoint_step(dir)) {
+    EXPECT_TRUE(finite(dir.file("checkpoint_" + std::to_string(*step) + ".safetensors")));
+  }
+  if (dir.exists("model_best.safetensors")) {
+    EXPECT_TRUE(finite(dir.file("model_best.safetensors")));
+  }
+  EXPECT_FALSE(dir.exists("model_final.safetensors"));
+  EXPECT_FALSE(dir.finished());
+}
+
+TEST_F(TrainerTest, DurationsAndOutputFoldersAreChecked) {
+  EXPECT_THROW(train::Duration::parse("99999999999999999999it"), Error);
+  EXPECT_EQ(train::Duration::parse("999999999999999999it").value, 999999999999999999);
+  EXPECT_THROW((train::Duration{INT64_MAX / 2, true}.steps(469)), Error);
+  EXPECT_EQ((train::Duration{3, true}.steps(469)), 1407);
+  EXPECT_THROW(io::RunDir::open("", "train", "0", {}), Error);
+  const std::string file = (root_ / "a_file").string();
+  fs::create_directories(root_);
+  io::write_file_atomic(file, "x");
+  EXPECT_THROW(io::RunDir::open(file, "train", "0", {}), Error);
+}
 
 TEST_F(TrainerTest, LearnsAndRerunsBitIdentically) {
   const io::RunDir a = run_dir("a"), b = run_dir("b");
