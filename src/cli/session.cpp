@@ -41,7 +41,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
 #endif
   }
   data_dir_ = args.given("data") ? args.get("data") : find_data_dir(hp.dataset);
-  splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class);
+  splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class, hp.skip_bad_images);
   if (splits_.streamed) {
     data::StreamOptions train_options;
     train_options.batch_size = hp.batch_size;
@@ -54,6 +54,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
     if (workers < 0) throw UsageError{"--workers must be 0 (one per core) or positive"};
     train_options.workers = workers > 0 ? workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     train_options.norm = data::standard_normalization(hp.dataset);
+    train_options.skip_bad_images = hp.skip_bad_images;
     stream_test_options_ = train_options;
     stream_test_options_.train = false;
     stream_test_options_.shuffle = false;

@@ -22,6 +22,7 @@ void declare_model_data_flags(Args& args) {
   args.option("holdout-per-class", "", "training images per class held out as the validation split");
   args.option("num-classes", "", "classifier outputs (default: the dataset's classes; e.g. 1000 for a subset of ImageNet)");
   args.option("crop-size", "", "image folders (ImageNet): crop side (default 224)");
+  args.flag("skip-bad-images", "image folders: skip undecodable images with a warning instead of failing");
   args.option("resize-size", "", "image folders: evaluation resize of the shorter side (default 256)");
   declare_run_flags(args);
 }
@@ -69,6 +70,7 @@ train::TrainHparams hparams_from_flags(const Args& args) {
   if (args.given("holdout-per-class")) hp.holdout_per_class = args.get_int64("holdout-per-class");
   if (args.given("crop-size")) hp.crop_size = args.get_int("crop-size");
   if (args.given("num-classes")) hp.num_classes = args.get_int("num-classes");
+  hp.skip_bad_images = args.on("skip-bad-images");
   if (hp.num_classes < 0) throw UsageError{"--num-classes must be positive"};
   if (args.given("resize-size")) hp.resize_size = args.get_int("resize-size");
   if (hp.crop_size < 0 || hp.resize_size < 0 || (hp.crop_size > 0 && hp.resize_size > 0 && hp.resize_size < hp.crop_size))

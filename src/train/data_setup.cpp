@@ -41,7 +41,7 @@ constexpr int64_t kDefaultHoldout = 500;
 // A folder of class folders (<dir>/train/<class>/*.jpg), or a folder holding train.tar.gz of
 // that layout, which is extracted once next to bmc's other data (data/<name>-jpeg). Decoded
 // images are cached so later runs load in milliseconds.
-data::Dataset load_jpeg_folder(const std::string& dir, const std::string& dataset) {
+data::Dataset load_jpeg_folder(const std::string& dir, const std::string& dataset, bool skip_bad_images) {
   fs::path root(dir);
   if (!fs::is_directory(root / "train") && fs::exists(root / "train.tar.gz")) {
     const fs::path extracted = fs::path("data") / (dataset + "-jpeg");
@@ -59,6 +59,7 @@ data::Dataset load_jpeg_folder(const std::string& dir, const std::string& datase
   options.split = "train";
   options.name = dataset;
   options.cache_file = (root / "train.u8cache").string();
+  options.skip_bad_images = skip_bad_images;
   return data::load_image_folder(root.string(), options);
 }
 
@@ -94,7 +95,8 @@ int64_t DataSplits::test_size() const {
   return streamed ? static_cast<int64_t>(test_list.entries.size()) : test.labels.numel();
 }
 
-DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class) {
+DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class,
+                       bool skip_bad_images) {
   DataSplits splits;
   if (dataset == "imagenet") {
     BMC_CHECK(holdout_per_class == 0, "--holdout-per-class is for in-memory datasets; ImageNet evaluates on val/");
@@ -129,7 +131,7 @@ DataSplits load_splits(const std::string& dataset, const std::string& dir, int64
       if (holdout_per_class > 0) return holdout_split(std::move(splits.train), holdout_per_class);
       return splits;
     }
-    return holdout_split(load_jpeg_folder(dir, dataset), holdout_per_class > 0 ? holdout_per_class : kDefaultHoldout);
+    return holdout_split(load_jpeg_folder(dir, dataset, skip_bad_images), holdout_per_class > 0 ? holdout_per_class : kDefaultHoldout);
   }
   BMC_FAIL("unknown dataset '", dataset, "': expected mnist, fashion-mnist, cifar10, cifar100 or imagenet");
 }

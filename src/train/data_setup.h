@@ -27,7 +27,10 @@ struct DataSplits {
 // datasets/imagenet.h's layouts, streamed). For a CIFAR folder of class-folder JPEGs
 // (no official test set) the last `holdout_per_class` images of each class (500 when 0) form the
 // held-out split; with binary CIFAR a positive holdout_per_class carves it from the training set.
-DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class);
+// skip_bad_images: undecodable images of image folders are skipped with a warning (and counted)
+// instead of failing the run.
+DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class,
+                       bool skip_bad_images = false);
 
 // Rows of `source` at `indices`, in that order.
 data::Dataset select_rows(const data::Dataset& source, const std::vector<int64_t>& indices);

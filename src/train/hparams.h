@@ -42,6 +42,7 @@ struct TrainHparams {
   // (0: 224 and 256, torchvision's reference).
   int crop_size = 0, resize_size = 0;
   int num_classes = 0;  // classifier outputs (0: the dataset's classes)
+  bool skip_bad_images = false;  // image folders: skip undecodable images instead of failing
   // Content digests of a mask / starting weights when training uses them (empty otherwise).
   std::string mask_digest;
   std::string init_digest;

@@ -148,6 +148,10 @@ TEST(Cli, ImagenetFolderTrainsAndEvaluatesA1000OutputResnet) {
   const CliResult broken = run_cli("train " + common + " --training-steps 3it --seed 9");
   EXPECT_EQ(broken.code, 2) << broken.output;
   EXPECT_NE(broken.output.find("broken.JPEG"), std::string::npos) << broken.output;
+  EXPECT_NE(broken.output.find("--skip-bad-images"), std::string::npos) << "the advice names a real flag";
+  const CliResult skipped = run_cli("train " + common + " --training-steps 3it --seed 9 --skip-bad-images");
+  EXPECT_EQ(skipped.code, 0) << skipped.output;
+  EXPECT_NE(skipped.output.find("broken.JPEG"), std::string::npos) << "the skipped image is reported";
   fs::remove_all(root);
 }
 
