@@ -4,6 +4,7 @@
 // command makes the conversion explicit, checks the result against the model, and says where the
 // state dict was found.
 #include <cstdio>
+#include <set>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -42,21 +43,15 @@ int run_import(const std::vector<std::string>& argv) {
     for (const std::string& note : pth.notes) std::fprintf(stderr, "bmc import: %s\n", note.c_str());
   };
   if (args.on("mask")) {
-    io::strip_wrapper_prefixes(pth.tensors);
     compress::load_mask(in, *model);  // validates names, shapes and 0/1 values
-    std::vector<Tensor> owned;
-    std::vector<std::pair<std::string, const Tensor*>> entries;
-    owned.reserve(pth.tensors.size());
-    for (const auto& [name, t] : pth.tensors) {
-      const Tensor m = model->parameter(name).mask.to(Device::cpu());
-      Tensor u8(m.shape(), DType::U8);
-      for (int64_t i = 0; i < m.numel(); ++i) u8.data<uint8_t>()[i] = m.data<float>()[i] != 0.0f ? 1 : 0;
-      owned.push_back(std::move(u8));
-      entries.emplace_back(name, &owned.back());
-    }
-    io::save_safetensors(args.get("out"), entries, {{"arch", model->arch()}});
+    io::strip_wrapper_prefixes(pth.tensors);
+    std::set<std::string> listed, ignore;  // the layers the file leaves out stay out of the mask file
+    for (const auto& [name, t] : pth.tensors) listed.insert(name);
+    for (const nn::Parameter* p : model->parameters())
+      if (!listed.count(p->name)) ignore.insert(p->name);
+    compress::save_mask(args.get("out"), *model, ignore);
     describe_source();
-    std::printf("%s: mask of %zu layers, density %.4f\n", args.get("out").c_str(), entries.size(),
+    std::printf("%s: mask of %zu layers, density %.4f\n", args.get("out").c_str(), pth.tensors.size(),
                 compress::mask_file_density(args.get("out")));
     return 0;
   }

@@ -69,6 +69,19 @@ class ImageFolderFiles : public ::testing::Test {
   void add(const std::string& rel, int seed, int w = 8, int h = 6, int channels = 3) {
     test::write_bytes(dir_ / rel, test::png_bytes(w, h, channels, test::pattern_pixels(w, h, channels, seed)));
   }
+  // For the streaming tests: class "c" of six 23x17 images added, the listing of the folder, and
+  // options of batches of 4 crops of 5x5 from seed 8.
+  data::ImageList stream_list() {
+    for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
+    return data::list_image_folder(dir_.path(), {});
+  }
+  static data::StreamOptions stream_options() {
+    data::StreamOptions o;
+    o.batch_size = 4;
+    o.crop_size = 5;
+    o.seed = 8;
+    return o;
+  }
   test::TempDir dir_;
 };
 
@@ -201,12 +214,8 @@ TEST_F(ImageFolderFiles, DecodedCacheReloadsAndIsInvalidatedBySourceChanges) {
 }
 
 TEST_F(ImageFolderFiles, StreamLoaderIsTheSameForAnyWorkerCountAndResumes) {
-  for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
-  const data::ImageList list = data::list_image_folder(dir_.path(), {});
-  data::StreamOptions o;
-  o.batch_size = 4;
-  o.crop_size = 5;
-  o.seed = 8;
+  const data::ImageList list = stream_list();
+  data::StreamOptions o = stream_options();
   o.queue_depth = 2;
   std::vector<std::vector<float>> reference;
   Tensor x, y;
@@ -239,12 +248,8 @@ TEST_F(ImageFolderFiles, StreamLoaderIsTheSameForAnyWorkerCountAndResumes) {
 // FolderLoader serves any step in any order: consecutive steps from the prefetching stream, others
 // by restarting it, equal to the stream's own batches.
 TEST_F(ImageFolderFiles, FolderLoaderServesAnyStepAsTheStreamDoes) {
-  for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
-  const data::ImageList list = data::list_image_folder(dir_.path(), {});
-  data::StreamOptions o;
-  o.batch_size = 4;
-  o.crop_size = 5;
-  o.seed = 8;
+  const data::ImageList list = stream_list();
+  data::StreamOptions o = stream_options();
   o.workers = 2;
   const data::ImageStreamLoader stream(list, o);
   data::FolderLoader loader(list, o, Device::cpu());
@@ -263,11 +268,8 @@ TEST_F(ImageFolderFiles, FolderLoaderServesAnyStepAsTheStreamDoes) {
 // equal the CPU loader's, also when consecutive uploads reuse the two staging buffers.
 TEST_F(ImageFolderFiles, FolderLoaderGpuUploadsEqualTheCpuBatches) {
   BMC_REQUIRE_CUDA_DEVICE();
-  for (int i = 0; i < 6; ++i) add("train/c/big" + std::to_string(i) + ".png", 40 + i, 23, 17);
-  const data::ImageList list = data::list_image_folder(dir_.path(), {});
-  data::StreamOptions o;
-  o.batch_size = 4;
-  o.crop_size = 5;
+  const data::ImageList list = stream_list();
+  const data::StreamOptions o = stream_options();
   data::FolderLoader cpu(list, o, Device::cpu()), gpu(list, o, Device::cuda(0));
   Tensor x, y, gx, gy;
   for (int64_t step = 0; step < 5; ++step) {
