@@ -27,7 +27,7 @@ CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-restrict -ffp-contra
 LDLIBS   := -fopenmp -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -l:libopenblas.so.0 -ljpeg -lz -lpthread
 ifeq ($(HAS_CUDA),1)
   CPPFLAGS += -I$(CUDA_HOME)/include
-  LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublas -lcudart
+  LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart
 endif
 NVCCFLAGS := -std=c++20 -O3 -ccbin $(CXX) $(CUDA_ARCH) -Werror all-warnings \
              -Xcompiler -Wall,-Wextra,-ffp-contract=off -I. -Isrc -DBMC_HAS_CUDA=1 -MMD -MP
@@ -44,7 +44,7 @@ CLI_SRC       := $(sort $(wildcard src/cli/*.cpp))
 TEST_SRC      := $(shell find tests -name '*.cpp' | sort) kernels/emu/emu.cpp
 BENCH_SRC     := $(sort $(wildcard bench/*.cpp))
 # Shared cores: every kernels/*.cuh except the device-only wrappers used by .cu files.
-CORE_HEADERS  := $(filter-out kernels/device_compat.cuh kernels/launch.cuh,$(sort $(wildcard kernels/*.cuh)))
+CORE_HEADERS  := $(filter-out kernels/device_compat.cuh kernels/launch.cuh kernels/mma.cuh,$(sort $(wildcard kernels/*.cuh)))
 
 LIB_OBJ   := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 CUDA_OBJ  := $(if $(filter 1,$(HAS_CUDA)),$(KERNEL_CU:%.cu=$(BUILD)/cuda/%.o))

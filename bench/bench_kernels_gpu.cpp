@@ -9,6 +9,7 @@
 #if BMC_HAS_CUDA
 #include <cuda_runtime_api.h>
 
+#include "bench/gpu_timing.h"
 #include "compress/prune/magnitude.h"
 #include "core/cuda_context.h"
 #include "ops/fake_quant.h"
@@ -22,24 +23,9 @@ using bmc::Tensor;
 
 constexpr int64_t kElements = 11'700'000;  // ResNet-18's weights
 
-// Times `body` on the device's stream with CUDA events (manual time), flushing L2 first by
-// touching a buffer larger than it, so DRAM bandwidth is what is measured.
 template <class Body>
 void time_on_device(benchmark::State& state, Device device, Body body) {
-  auto& ctx = bmc::cuda::context(device);
-  Tensor flush = Tensor::zeros({64 << 20}, DType::U8, device);
-  bmc::cuda::Event start = bmc::cuda::make_event(), stop = bmc::cuda::make_event();
-  body();  // warm-up (plans, pool)
-  for (auto _ : state) {
-    BMC_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, flush.nbytes(), ctx.stream));
-    BMC_CUDA_CHECK(cudaEventRecord(start, ctx.stream));
-    body();
-    BMC_CUDA_CHECK(cudaEventRecord(stop, ctx.stream));
-    BMC_CUDA_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    BMC_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    state.SetIterationTime(ms / 1e3);
-  }
+  bmc::bench::time_on_device(state, device, body, true);
 }
 
 // Device-to-device copy bandwidth (bytes read + written per second), measured once per run.

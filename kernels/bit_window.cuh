@@ -1,6 +1,6 @@
 // SPARQ's activation cores (docs of the method: ../shared/docs/algorithms/sparq.md, sections 2.4,
 // 3 and 4.1), shared by the CPU backend and future kernels:
-//   code: x_q = clamp(round_half_even(fl32(x / step)), 0, 255), unsigned 8-bit, no zero point;
+//   the 8-bit code of an activation is kernels/sparq.cuh's sparq_act_code;
 //   bSPARQ window: an n-bit window over the 8-bit code, placed at the lowest allowed LSB shift s
 //     whose top bit covers the highest set bit (the smallest s in {0, d, 2d, ..., 8 - n} with
 //     a < 2^(s+n)); RAW truncates below the window, ROUND rounds half to even at its LSB and
@@ -8,8 +8,6 @@
 //   vSPARQ pair: two codes sharing a multiplier slot each get an n-bit window when both are
 //     non-zero; when one is zero the other gets a 2n-bit window with 8 - 2n + 1 placements.
 #pragma once
-
-#include <cmath>
 
 #include "kernels/compat.cuh"
 
@@ -41,11 +39,6 @@ BMC_HD BitWindow sparq_survivor_window(const BitWindow& w) {
   s.shift_step = 1;
   s.round = w.round;
   return s;
-}
-
-BMC_HD float sparq_code(float x, float step) {
-  const float q = rintf(x / step);
-  return q < 0.0f ? 0.0f : (q > 255.0f ? 255.0f : q);
 }
 
 BMC_HD int bit_window_shift(int a, const BitWindow& w) {

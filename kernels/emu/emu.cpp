@@ -1,11 +1,15 @@
 // Fiber scheduler behind kernels/emu/emu.h. One ucontext fiber per emulated thread; the scheduler
 // resumes every unfinished fiber in turn, and a fiber gives control back when it reaches a
 // barrier or finishes. A round in which every unfinished fiber reached the barrier releases it.
+// An exception in a thread stops the launch and is rethrown to the caller.
 #include "kernels/emu/emu.h"
 
 #include <ucontext.h>
 
+#include <array>
 #include <cstring>
+#include <exception>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -34,7 +38,9 @@ struct BlockRun {
   std::vector<Fiber> fibers;
   std::vector<char> stacks;
   std::vector<uint32_t> shuffle_slots;
+  std::vector<std::array<uint32_t, 7>> mma_slots;  // a0..a3, b0, b1, metadata
   size_t current = 0;
+  std::exception_ptr error;  // thrown by a thread: the launch stops and rethrows it
 };
 
 thread_local BlockRun* g_run = nullptr;
@@ -42,7 +48,12 @@ thread_local Stats g_stats;
 
 void fiber_entry() {
   BlockRun& run = *g_run;
-  (*run.body)();
+  // An exception must not unwind past the fiber's own stack: keep it for the scheduler.
+  try {
+    (*run.body)();
+  } catch (...) {
+    run.error = std::current_exception();
+  }
   run.fibers[run.current].done = true;
   // Returning resumes uc_link, the scheduler.
 }
@@ -56,6 +67,7 @@ void run_block(BlockRun& run) {
   run.fibers.assign(n, Fiber{});
   if (run.stacks.size() < n * kStackBytes) run.stacks.resize(n * kStackBytes);
   run.shuffle_slots.assign(n, 0);
+  run.mma_slots.assign(n, {});
   for (unsigned i = 0; i < n; ++i) {
     Fiber& f = run.fibers[i];
     f.index = {i % blockDim.x, (i / blockDim.x) % blockDim.y, i / (blockDim.x * blockDim.y)};
@@ -72,6 +84,8 @@ void run_block(BlockRun& run) {
       run.current = i;
       threadIdx = run.fibers[i].index;
       BMC_CHECK(swapcontext(&run.scheduler, &run.fibers[i].context) == 0, "emu: swapcontext failed");
+      // The other threads of the block are abandoned mid-kernel, as a faulting launch is.
+      if (run.error) std::rethrow_exception(std::exchange(run.error, nullptr));
     }
     remaining = 0;
     for (const Fiber& f : run.fibers) remaining += f.done ? 0 : 1;
@@ -145,6 +159,61 @@ uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask) {
 
 uint32_t shuffle_index_bits(uint32_t bits, int src_lane) {
   return shuffle(bits, [](int, int s) { return s; }, src_lane);
+}
+
+namespace {
+
+int8_t byte_s8(uint32_t reg, int i) { return static_cast<int8_t>((reg >> (8 * i)) & 0xFF); }
+uint8_t byte_u8(uint32_t reg, int i) { return static_cast<uint8_t>((reg >> (8 * i)) & 0xFF); }
+
+}  // namespace
+
+// Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k32" and for sparse mma.m16n8k32 with
+// 8-bit types), groupID g = lane >> 2, threadID_in_group t = lane % 4:
+//   A dense: register r holds row g + 8 * (r & 1), columns 4t + 16 * (r >> 1) .. + 3;
+//   A sparse: register r holds row g + 8 * r, the kept values of columns 8t .. 8t + 7;
+//   metadata: lanes with t = 0, 1 hold groups 4t .. 4t + 3 of row g in bits 0..15 and of row
+//     g + 8 in bits 16..31, one nibble per group of 4 columns;
+//   B: register r holds rows 4t + 16 r .. + 3 of column g;
+//   C / D: register i holds row g + 8 * (i >> 1), column 2t + (i & 1).
+void mma_m16n8k32_s8u8(int32_t d[4], const uint32_t* a, const uint32_t b[2], const int32_t c[4], uint32_t meta,
+                       bool sparse) {
+  BMC_CHECK(g_run != nullptr, "mma outside an emulated kernel");
+  BlockRun& run = *g_run;
+  BMC_CHECK(run.fibers.size() % kWarpSize == 0, "emu mma: the block has ", run.fibers.size(),
+            " threads, not whole warps");
+  const unsigned tid = linear_thread_id();
+  auto& mine = run.mma_slots[tid];
+  for (int r = 0; r < 4; ++r) mine[r] = (sparse && r >= 2) ? 0u : a[r];
+  mine[4] = b[0];
+  mine[5] = b[1];
+  mine[6] = meta;
+  sync_block();
+  const unsigned base = tid - tid % kWarpSize;
+  auto lane = [&](int g, int t) -> const std::array<uint32_t, 7>& { return run.mma_slots[base + 4 * g + t]; };
+  auto a_at = [&](int row, int k) -> int32_t {
+    if (!sparse) return byte_s8(lane(row % 8, (k % 16) / 4)[(row / 8) + 2 * (k / 16)], k % 4);
+    const int group = k / 4;
+    const uint32_t word = lane(row % 8, group / 4)[6];
+    const int nibble = static_cast<int>((word >> ((row / 8) * 16 + (group % 4) * 4)) & 0xF);
+    BMC_CHECK(nibble != 0x0 && nibble != 0x5 && nibble != 0xA && nibble != 0xF, "emu mma.sp: metadata nibble 0x",
+              nibble, " of row ", row, ", group ", group, " is invalid");
+    const int lo = nibble & 3, hi = (nibble >> 2) & 3;
+    if (k % 4 != lo && k % 4 != hi) return 0;
+    const int packed = 2 * group + (k % 4 == hi ? 1 : 0);  // compressed column
+    return byte_s8(lane(row % 8, packed / 4)[row / 8], packed % 4);
+  };
+  auto b_at = [&](int k, int col) -> int32_t { return byte_u8(lane(col, (k % 16) / 4)[4 + k / 16], k % 4); };
+  const int g = static_cast<int>(tid % kWarpSize) / 4, t = static_cast<int>(tid % kWarpSize) % 4;
+  int32_t out[4];
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + 8 * (i >> 1), col = 2 * t + (i & 1);
+    int32_t acc = c[i];
+    for (int k = 0; k < 32; ++k) acc += a_at(row, k) * b_at(k, col);
+    out[i] = acc;
+  }
+  sync_block();  // nobody overwrites a slot before everyone has read
+  for (int i = 0; i < 4; ++i) d[i] = out[i];
 }
 
 Stats stats() { return g_stats; }

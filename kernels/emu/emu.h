@@ -4,8 +4,9 @@
 // __syncthreads() is a real barrier among the block's threads and __shared__ (static thread_local)
 // is shared by exactly one block at a time. Blocks run one after another in blockIdx order.
 //
-// Supported: threadIdx/blockIdx/blockDim/gridDim, __syncthreads, static __shared__ arrays, and the
-// warp and atomic wrappers of kernels/device_compat.cuh. Not supported: dynamic shared memory,
+// Supported: threadIdx/blockIdx/blockDim/gridDim, __syncthreads, static __shared__ arrays, the
+// warp and atomic wrappers of kernels/device_compat.cuh, and the integer warp-level matrix
+// instructions of kernels/mma.cuh with the PTX ISA's fragment layouts. Not supported: dynamic shared memory,
 // cooperative groups, divergent warp shuffles (every thread of the block must reach a shuffle).
 #pragma once
 
@@ -34,6 +35,14 @@ void sync_block();
 uint32_t shuffle_down_bits(uint32_t bits, int delta);
 uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask);
 uint32_t shuffle_index_bits(uint32_t bits, int src_lane);
+
+// mma.sync.m16n8k32.row.col.s32.s8.u8.s32 (a: 4 registers) and, with `sparse`, mma.sp with
+// sparsity selector 0 (a: 2 registers of compressed values, `meta` from lanes 4g and 4g + 1):
+// every lane of the warp publishes its fragments, then computes its own four accumulators from
+// the warp's. Throws on a block that is not whole warps and, for mma.sp, on an invalid metadata
+// nibble (undefined behaviour on a device).
+void mma_m16n8k32_s8u8(int32_t d[4], const uint32_t* a, const uint32_t b[2], const int32_t c[4], uint32_t meta,
+                       bool sparse);
 
 // Counters that let tests check the emulator did what it claims.
 struct Stats {

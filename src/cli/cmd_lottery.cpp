@@ -24,7 +24,7 @@ int run_lottery(const std::vector<std::string>& argv) {
   if (config.levels < 0) throw UsageError{"--levels must be >= 0"};
   config.pruning = pruning_from_flags(args, config.train.model);
   config.pruning.fraction = args.get_double("pruning-fraction");
-  if (config.pruning.fraction <= 0 || config.pruning.fraction >= 1)
+  if (!(config.pruning.fraction > 0 && config.pruning.fraction < 1))
     throw UsageError{"--pruning-fraction must be in (0, 1)"};
   config.rewinding = train::Duration::parse(args.get("rewinding-steps"));
   const std::string rewind_optimizer = args.get("rewind-optimizer");
@@ -33,6 +33,12 @@ int run_lottery(const std::vector<std::string>& argv) {
   config.rewind_optimizer = rewind_optimizer == "state";
 
   Session session(args, config.train);
+  // Checked before level 0 trains, not when level 1 needs them.
+  check_pruning_layers(config.pruning, *session.make_model());
+  const int64_t steps_per_epoch = session.train_loader().steps_per_epoch();
+  if (config.rewinding.steps(steps_per_epoch) > config.train.training_length.steps(steps_per_epoch))
+    throw UsageError{"--rewinding-steps " + config.rewinding.str() + " is beyond the training length " +
+                     config.train.training_length.str()};
   nlohmann::json hparams = config.train.to_json();
   hparams["pruning"] = {{"strategy", args.get("pruning-strategy")},
                         {"fraction", config.pruning.fraction},
@@ -44,7 +50,7 @@ int run_lottery(const std::vector<std::string>& argv) {
   std::fprintf(stderr, "bmc lottery: run directory %s\n", root.path().c_str());
   lottery::LotteryRunner runner(config, [&] { return session.make_model(); }, session.train_loader(),
                                 session.test_loader(), root,
-                                options_from_flags(args, session.train_loader().steps_per_epoch()));
+                                options_from_flags(args, steps_per_epoch));
   const auto rows = runner.run();
   std::printf("run directory: %s\n", root.path().c_str());
   if (args.on("json")) {

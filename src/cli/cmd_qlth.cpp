@@ -15,6 +15,7 @@
 #include "compress/quant/model_size.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/json_file.h"
 #include "io/run_dir.h"
 #include "io/svg_plot.h"
 #include "train/checkpoint.h"
@@ -37,7 +38,7 @@ int run_qlth(const std::vector<std::string>& argv) {
   const io::RunDir lottery(args.positional()[0]);
   BMC_CHECK(lottery.exists("hparams.json") && lottery.exists("summary.json"), lottery.path(),
             " is not a lottery run directory (hparams.json and summary.json expected)");
-  const auto lhp = nlohmann::json::parse(io::read_file(lottery.file("hparams.json")));
+  const auto lhp = io::read_json_file(lottery.file("hparams.json"));
   const auto lsummary = lottery.read_summary();
   BMC_CHECK(lsummary.contains("levels") && !lsummary["levels"].empty(), lottery.path(), " has no finished level");
   train::TrainHparams hp = train::default_hparams(lhp.at("model").get<std::string>());

@@ -17,5 +17,6 @@ int run_report(const std::vector<std::string>& args);
 int run_quantize(const std::vector<std::string>& args);
 int run_qlth(const std::vector<std::string>& args);
 int run_import(const std::vector<std::string>& args);
+int run_sparq(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

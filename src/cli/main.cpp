@@ -1,10 +1,11 @@
 // bmc: the command-line entry point. Dispatches to one file per command; turns usage errors and
-// bmc::Error (bad input, a failed check) into one line on stderr with exit code 2, a diverged
-// training run into one line with exit code 3, and any other exception (out of memory, say) into
-// one line with exit code 1.
+// bmc::Error (bad input, a failed check) and JSON of the wrong shape in an input file into one
+// line on stderr with exit code 2, a diverged training run into one line with exit code 3, and
+// any other exception (out of memory, say) into one line with exit code 1.
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ const std::map<std::string, CommandEntry>& commands() {
       {"quantize", {bmc::cli::run_quantize, "post-training range-linear quantization (Distiller) of a checkpoint"}},
       {"qlth", {bmc::cli::run_qlth, "quantize every ticket of a lottery run at several bit widths (table + plot)"}},
       {"import", {bmc::cli::run_import, "PyTorch checkpoint (.pth, .pth.tar) -> bmc safetensors, read without Python"}},
+      {"sparq", {bmc::cli::run_sparq, "SPARQ: 8-bit PTQ, then bSPARQ / vSPARQ windows (STC on 2:4) on integer GEMMs"}},
       {"report", {bmc::cli::run_report, "accuracy-vs-density table and SVG plot of lottery/train runs"}},
   };
   return table;
@@ -69,6 +71,10 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const bmc::Error& e) {
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.message().c_str());
+    return 2;
+  } catch (const nlohmann::json::exception& e) {
+    // A JSON value of the wrong type in a file the command read (run directories are JSON).
+    std::fprintf(stderr, "bmc %s: malformed JSON in an input file: %s\n", argv[1], e.what());
     return 2;
   } catch (const bmc::train::DivergedError& e) {
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());

@@ -1,5 +1,6 @@
 #include "cli/pruning_flags.h"
 
+#include <set>
 #include <sstream>
 
 #include "train/defaults.h"
@@ -24,6 +25,18 @@ compress::PruningOptions pruning_from_flags(const Args& args, const std::string&
       if (!name.empty()) options.ignore.insert(name);
   }
   return options;
+}
+
+void check_pruning_layers(const compress::PruningOptions& options, nn::Model& model) {
+  std::set<std::string> known;
+  for (nn::Parameter* p : compress::prunable_parameters(model, {})) known.insert(p->name);
+  for (const std::string& name : options.ignore)
+    if (!known.count(name)) {
+      std::string list;
+      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw UsageError{"--pruning-layers-to-ignore: " + model.arch() + " has no prunable weight '" + name +
+                       "' (prunable: " + list + ")"};
+    }
 }
 
 }  // namespace bmc::cli

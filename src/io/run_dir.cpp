@@ -1,13 +1,78 @@
 #include "io/run_dir.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "io/atomic_file.h"
+#include "io/json_file.h"
 
 namespace bmc::io {
+
+// The flock of one run directory, shared by every RunDir of this process that opened it.
+class RunDir::Lock {
+ public:
+  explicit Lock(const std::string& dir) : path_(dir + "/.lock") {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    BMC_CHECK(fd_ >= 0, "cannot create the lock file ", path_, ": ", std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char pid[32] = {0};
+      const ssize_t n = ::pread(fd_, pid, sizeof(pid) - 1, 0);
+      ::close(fd_);
+      BMC_FAIL("another bmc process", n > 0 ? std::string(" (pid ") + pid + ")" : std::string(),
+               " is running in ", dir, "; wait for it to finish or use another --out");
+    }
+    const std::string me = std::to_string(::getpid());
+    if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size()))
+      log_warning("could not record the pid in " + path_);
+  }
+  ~Lock() { ::close(fd_); }
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+namespace {
+
+// Locks held by this process, so opening a directory again shares its lock.
+std::shared_ptr<const RunDir::Lock> lock_directory(const std::string& dir) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const RunDir::Lock>> held;
+  const std::lock_guard<std::mutex> guard(mutex);
+  const std::string key = std::filesystem::weakly_canonical(dir).string();
+  if (auto lock = held[key].lock()) return lock;
+  auto lock = std::make_shared<const RunDir::Lock>(dir);
+  held[key] = lock;
+  return lock;
+}
+
+// Temporary files of atomic writes (<name>.tmp.<pid>) whose writer died: under the lock, no live
+// writer can own one.
+void remove_stale_temp_files(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 >= name.size()) continue;
+    if (name.find_first_not_of("0123456789", at + 5) != std::string::npos) continue;
+    std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+}  // namespace
 
 RunDir RunDir::open(const std::string& root, const std::string& kind, const std::string& hash,
                     const nlohmann::json& hparams) {
@@ -18,14 +83,11 @@ RunDir RunDir::open(const std::string& root, const std::string& kind, const std:
   std::error_code ec;
   std::filesystem::create_directories(dir.path_, ec);
   BMC_CHECK(!ec, "cannot create the run directory ", dir.path_, ": ", ec.message());
+  dir.lock_ = lock_directory(dir.path_);
+  remove_stale_temp_files(dir.path_);
   const std::string hp = dir.file("hparams.json");
   if (std::filesystem::exists(hp)) {
-    nlohmann::json existing;
-    try {
-      existing = nlohmann::json::parse(read_file(hp));
-    } catch (const nlohmann::json::exception&) {
-      BMC_FAIL(hp, " is not valid JSON; remove the run directory to start over");
-    }
+    const nlohmann::json existing = read_json_file(hp);
     BMC_CHECK(existing == hparams, dir.path_, " holds a run with different hyper-parameters (hash collision?)");
   } else {
     write_file_atomic(hp, hparams.dump(2) + "\n");
@@ -44,7 +106,7 @@ bool RunDir::finished() const {
   }
 }
 
-nlohmann::json RunDir::read_summary() const { return nlohmann::json::parse(read_file(file("summary.json"))); }
+nlohmann::json RunDir::read_summary() const { return read_json_file(file("summary.json")); }
 
 void RunDir::write_summary(const nlohmann::json& summary) const {
   write_file_atomic(file("summary.json"), summary.dump(2) + "\n");

@@ -1,5 +1,6 @@
 #include "io/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -55,26 +56,48 @@ SafeTensors load_safetensors(const std::string& path) {
   const uint64_t data_start = 8 + header_len;
   const uint64_t data_len = bytes.size() - data_start;
   SafeTensors out;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
+      BMC_CHECK(entry.is_object(), path, ": __metadata__ is not a JSON object");
       for (auto& [k, v] : entry.items())
         out.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
       continue;
     }
-    BMC_CHECK(entry.contains("dtype") && entry.contains("shape") && entry.contains("data_offsets"),
+    BMC_CHECK(entry.is_object() && entry.contains("dtype") && entry.contains("shape") && entry.contains("data_offsets"),
               path, ": tensor '", name, "' lacks dtype, shape or data_offsets");
+    const auto& dims = entry["shape"];
+    const auto& offs = entry["data_offsets"];
+    BMC_CHECK(entry["dtype"].is_string(), path, ": tensor '", name, "': dtype is not a string");
+    BMC_CHECK(dims.is_array() && std::all_of(dims.begin(), dims.end(), [](const auto& d) {
+                return d.is_number_unsigned() || (d.is_number_integer() && d.template get<int64_t>() >= 0);
+              }),
+              path, ": tensor '", name, "': shape is not a list of non-negative integers");
+    BMC_CHECK(offs.is_array() && offs.size() == 2 && offs[0].is_number_unsigned() && offs[1].is_number_unsigned(), path,
+              ": tensor '", name, "': data_offsets is not a pair of non-negative integers");
     const DType dtype = parse_dtype(entry["dtype"].get<std::string>(), path, name);
-    const Shape shape(entry["shape"].get<std::vector<int64_t>>());
-    const auto offsets = entry["data_offsets"].get<std::vector<uint64_t>>();
-    BMC_CHECK(offsets.size() == 2 && offsets[0] <= offsets[1] && offsets[1] <= data_len, path,
+    uint64_t elements = 1;
+    for (const auto& d : dims) {
+      const uint64_t v = d.template get<uint64_t>();
+      BMC_CHECK(v == 0 || elements <= (uint64_t{1} << 62) / v, path, ": tensor '", name, "': shape is too large");
+      elements *= v;
+    }
+    const Shape shape(dims.get<std::vector<int64_t>>());
+    const auto offsets = offs.get<std::vector<uint64_t>>();
+    BMC_CHECK(offsets[0] <= offsets[1] && offsets[1] <= data_len, path,
               ": tensor '", name, "' has data_offsets outside the ", data_len, "-byte data section");
-    const uint64_t expected = static_cast<uint64_t>(shape.numel()) * dtype_size(dtype);
+    const uint64_t expected = elements * dtype_size(dtype);
     BMC_CHECK(offsets[1] - offsets[0] == expected, path, ": tensor '", name, "' of shape ",
               shape.str(), " needs ", expected, " bytes, the file gives ", offsets[1] - offsets[0]);
+    if (expected) ranges.emplace_back(offsets[0], offsets[1]);
     Tensor t(shape, dtype);
     if (expected) std::memcpy(t.raw(), bytes.data() + data_start + offsets[0], expected);
     out.tensors.emplace(name, std::move(t));
   }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i)
+    BMC_CHECK(ranges[i].first >= ranges[i - 1].second, path, ": tensors overlap in the data section (bytes ",
+              ranges[i].first, "..", ranges[i - 1].second, " belong to two tensors)");
   return out;
 }
 

@@ -14,6 +14,7 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int s
 Tensor Conv2d::forward_impl(const Tensor& x) {
   BMC_CHECK(x.rank() == 4 && x.dim(1) == weight_.shape[1], "Conv2d: expected input (N, ", weight_.shape[1],
             ", H, W), got ", x.describe());
+  if (LayerKernel* k = kernel()) return k->forward(x);
   Tensor y(ops::conv2d_output_shape(x.shape(), weight_.shape, params_), DType::F32, x.device());
   static const Tensor kNoBias;
   const Tensor& w = weight_.effective();
@@ -24,6 +25,7 @@ Tensor Conv2d::forward_impl(const Tensor& x) {
 }
 
 Tensor Conv2d::backward_impl(const Tensor& dy) {
+  check_no_kernel();
   Tensor dx(x_.shape(), DType::F32, dy.device());
   Tensor no_bias;
   ops::conv2d_backward(dx, weight_.effective_grad(), bias_ ? bias_->effective_grad() : no_bias, dy, x_, w_, params_);

@@ -15,6 +15,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
 Tensor Linear::forward_impl(const Tensor& x) {
   BMC_CHECK(x.rank() == 2 && x.dim(1) == weight_.shape[1], "Linear: expected input (N, ", weight_.shape[1],
             "), got ", x.describe());
+  if (LayerKernel* k = kernel()) return k->forward(x);
   x_ = x.view(x.shape());
   Tensor y({x.dim(0), weight_.shape[0]}, DType::F32, x.device());
   static const Tensor kNoBias;
@@ -25,6 +26,7 @@ Tensor Linear::forward_impl(const Tensor& x) {
 }
 
 Tensor Linear::backward_impl(const Tensor& dy) {
+  check_no_kernel();
   Tensor dx(x_.shape(), DType::F32, dy.device());
   Tensor no_bias;
   ops::linear_backward(dx, weight_.effective_grad(), bias_ ? bias_->effective_grad() : no_bias, dy, x_, w_);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
+#include "io/json_file.h"
 #include "io/pth_import.h"
 #include "io/safetensors.h"
 #include "io/state_dict.h"
@@ -61,7 +62,7 @@ void load_training_state(const std::string& path, nn::Model& model) {
   const nlohmann::json have = owners_of(model);
   const auto owners_it = state.metadata.find("state_owners");
   const nlohmann::json saved =
-      owners_it == state.metadata.end() ? nlohmann::json::object() : nlohmann::json::parse(owners_it->second);
+      owners_it == state.metadata.end() ? nlohmann::json::object() : io::parse_json_text(owners_it->second, path + ": metadata 'state_owners'");
   BMC_CHECK(saved == have, path, " was written with the parametrizations and transforms ", saved.dump(),
             ", the model has ", have.dump());
   // Check every state tensor before changing one.
@@ -82,7 +83,7 @@ void load_training_state(const std::string& path, nn::Model& model) {
   });
   const auto scalars_it = state.metadata.find("state_scalars");
   const nlohmann::json scalars =
-      scalars_it == state.metadata.end() ? nlohmann::json::object() : nlohmann::json::parse(scalars_it->second);
+      scalars_it == state.metadata.end() ? nlohmann::json::object() : io::parse_json_text(scalars_it->second, path + ": metadata 'state_scalars'");
   model.visit_state_owners([&](const std::string& prefix, nn::StateOwner& o) {
     o.visit_state({[](const std::string&, nn::StateTensor&) {},
                    [&](const std::string& local, double& v) {
@@ -106,14 +107,16 @@ void load_weights(const std::string& path, nn::Model& model) {
   io::load_state_dict(model, file);
 }
 
-void save_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step) {
+void save_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step, const nlohmann::json& loop) {
   const auto previous = latest_checkpoint_step(dir);
   if (previous && *previous == step) return;
   save_weights(dir.file(model_file(step)), model);
   std::map<std::string, std::string> metadata = training_state_metadata(model);
   metadata["step"] = std::to_string(step);
   io::save_safetensors(dir.file(state_file(step)), training_state(model), metadata);
-  io::write_file_atomic(dir.file("latest.json"), nlohmann::json{{"step", step}}.dump() + "\n");
+  nlohmann::json latest = {{"step", step}};
+  if (!loop.is_null()) latest["loop"] = loop;
+  io::write_file_atomic(dir.file("latest.json"), latest.dump() + "\n");
   if (previous) {
     std::filesystem::remove(dir.file(model_file(*previous)));
     std::filesystem::remove(dir.file(state_file(*previous)));
@@ -122,10 +125,19 @@ void save_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step) {
 
 std::optional<int64_t> latest_checkpoint_step(const io::RunDir& dir) {
   if (!dir.exists("latest.json")) return std::nullopt;
-  const auto latest = nlohmann::json::parse(io::read_file(dir.file("latest.json")));
-  const int64_t step = latest.at("step").get<int64_t>();
+  const auto latest = io::read_json_file(dir.file("latest.json"));
+  BMC_CHECK(latest.is_object() && latest.contains("step") && latest["step"].is_number_integer(), dir.file("latest.json"),
+            " does not name a checkpoint step; remove it, or the run directory, to start over");
+  const int64_t step = latest["step"].get<int64_t>();
   if (!dir.exists(model_file(step)) || !dir.exists(state_file(step))) return std::nullopt;
   return step;
+}
+
+nlohmann::json checkpoint_loop_state(const io::RunDir& dir) {
+  if (!dir.exists("latest.json")) return nlohmann::json::object();
+  const auto latest = io::read_json_file(dir.file("latest.json"));
+  return latest.is_object() && latest.contains("loop") && latest["loop"].is_object() ? latest["loop"]
+                                                                                     : nlohmann::json::object();
 }
 
 void load_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step) {

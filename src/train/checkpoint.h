@@ -19,7 +19,10 @@
 
 namespace bmc::train {
 
-void save_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step);
+// `loop` is the training loop's own state at `step` (the loss interval in progress), kept in
+// latest.json beside the step and returned by checkpoint_loop_state.
+void save_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step, const nlohmann::json& loop = {});
+nlohmann::json checkpoint_loop_state(const io::RunDir& dir);
 std::optional<int64_t> latest_checkpoint_step(const io::RunDir& dir);
 void load_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step);
 

@@ -95,7 +95,9 @@ int64_t DataSplits::test_size() const {
   return streamed ? static_cast<int64_t>(test_list.entries.size()) : test.labels.numel();
 }
 
-DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class,
+namespace {
+
+DataSplits read_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class,
                        bool skip_bad_images) {
   DataSplits splits;
   if (dataset == "imagenet") {
@@ -134,6 +136,19 @@ DataSplits load_splits(const std::string& dataset, const std::string& dir, int64
     return holdout_split(load_jpeg_folder(dir, dataset, skip_bad_images), holdout_per_class > 0 ? holdout_per_class : kDefaultHoldout);
   }
   BMC_FAIL("unknown dataset '", dataset, "': expected mnist, fashion-mnist, cifar10, cifar100 or imagenet");
+}
+
+}  // namespace
+
+DataSplits load_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class,
+                       bool skip_bad_images) {
+  DataSplits splits = read_splits(dataset, dir, holdout_per_class, skip_bad_images);
+  // Degenerate data would train and report a meaningless accuracy (0% of nothing, 100% of one class).
+  BMC_CHECK(splits.train_size() > 0, dir, ": the training split holds no images");
+  BMC_CHECK(splits.test_size() > 0, dir, ": the ", splits.test_split, " split holds no images; nothing to evaluate on");
+  BMC_CHECK(splits.num_classes() >= 2, dir, ": ", splits.num_classes(),
+            " class; a classifier needs at least 2 (one class folder per label)");
+  return splits;
 }
 
 }  // namespace bmc::train

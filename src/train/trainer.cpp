@@ -83,9 +83,11 @@ TrainResult Trainer::run() {
   optim::Sgd sgd(model_, {hp_.momentum, hp_.weight_decay, hp_.nesterov});
 
   int64_t start = 0;
+  nlohmann::json loop;
   if (const auto resume = latest_checkpoint_step(dir_)) {
     load_checkpoint(dir_, model_, *resume);
     dir_.truncate_metrics_after(*resume);
+    loop = checkpoint_loop_state(dir_);
     start = *resume;
     std::fprintf(stderr, "%s: continuing %s from its checkpoint at step %lld\n", options_.label.c_str(), dir_.path().c_str(),
                  static_cast<long long>(start));
@@ -97,6 +99,13 @@ TrainResult Trainer::run() {
   Tensor loss({}, DType::F32, device), loss_sum = Tensor::zeros({}, DType::F32, device);
   Tensor correct({}, DType::I32, device);
   int64_t interval_steps = 0, interval_images = 0;
+  // A checkpoint between logging points carries the loss interval in progress, so the first row
+  // after a resume averages the same steps as the uninterrupted run's.
+  if (loop.contains("loss_sum") && loop.contains("interval_steps")) {
+    loss_sum.fill(loop["loss_sum"].get<float>());
+    interval_steps = loop["interval_steps"].get<int64_t>();
+    interval_images = loop.value("interval_images", int64_t{0});
+  }
   auto interval_start = Clock::now();
   const auto run_start = Clock::now();
   TrainResult result;
@@ -169,7 +178,10 @@ TrainResult Trainer::run() {
         progress.finish();
         diverged(dir_, done, "the weights are no longer finite");
       }
-      save_checkpoint(dir_, model_, done);
+      save_checkpoint(dir_, model_, done,
+                      {{"loss_sum", loss_sum.to_vector<float>()[0]},
+                       {"interval_steps", interval_steps},
+                       {"interval_images", interval_images}});
     }
     const double overhead = seconds_since(overhead_start);
     overhead_seconds += overhead;

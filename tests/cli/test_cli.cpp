@@ -155,14 +155,134 @@ TEST(Cli, ImagenetFolderTrainsAndEvaluatesA1000OutputResnet) {
   fs::remove_all(root);
 }
 
-TEST(Cli, DivergenceExitsThreeInOneLine) {
+// The --json summary: the last output line that is a JSON object.
+nlohmann::json last_json(const CliResult& r) {
+  const size_t at = r.output.rfind("\n{");
+  return nlohmann::json::parse(r.output.substr(at == std::string::npos ? r.output.find('{') : at + 1));
+}
+
+// The SPARQ commands on the tiny ImageNet-layout folder: a dense checkpoint becomes a 2:4 one in
+// two commands (prune --pattern 2:4, train --mask --init-from), then quantize and every eval mode
+// (on cifar_resnet_8, for time), and the ImageNet commands of the README on resnet18.
+TEST(Cli, SparqQuantizesEvaluatesAndRunsStcOnATwoOfFourCheckpoint) {
+  const fs::path root = fs::temp_directory_path() / ("bmc_cli_sparq_" + std::to_string(::getpid()));
+  const fs::path out = root / "runs";
+  make_tiny_imagenet(root / "data");
+  const std::string data = " --data " + (root / "data").string() +
+                           " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu --out " + out.string();
+  const std::string common = "--model cifar_resnet_8 --dataset imagenet --num-classes 10" + data;
+  const CliResult t = run_cli("train " + common + " --training-steps 2it --json");
+  ASSERT_EQ(t.code, 0) << t.output;
+  const std::string dense = last_json(t).at("run_dir").get<std::string>() + "/model_final.safetensors";
+  const CliResult p =
+      run_cli("prune --model cifar_resnet_8 --checkpoint " + dense + " --pattern 2:4 --json --out " + out.string());
+  ASSERT_EQ(p.code, 0) << p.output;
+  const auto pruned = last_json(p);
+  EXPECT_EQ(pruned.at("dense_layers"), (std::vector<std::string>{"conv.weight", "fc.weight"}))
+      << "ASP leaves the C = 3 stem and a 10-output classifier dense";
+  const std::string mask = pruned.at("mask").get<std::string>();
+  const CliResult ft = run_cli("train " + common + " --training-steps 1it --mask " + mask + " --init-from " + dense + " --json");
+  ASSERT_EQ(ft.code, 0) << ft.output;
+  const std::string sparse = last_json(ft).at("run_dir").get<std::string>() + "/model_final.safetensors";
+
+  for (const std::string& ckpt : {dense, sparse}) {
+    const CliResult q = run_cli("sparq quantize " + common + " --checkpoint " + ckpt + " --calib-batches 2 --json");
+    ASSERT_EQ(q.code, 0) << q.output;
+    const auto qs = last_json(q);
+    EXPECT_EQ(qs.at("quantized_layers").get<int>(), 8) << "6 block convs and 2 shortcuts; not the stem";
+    EXPECT_EQ(qs.at("calib_images").get<int>(), 4);
+    const std::string from = " --from " + qs.at("run_dir").get<std::string>();
+    const CliResult v = run_cli("sparq eval " + common + from + " --calib-batches 1 --vsparq --round-mode RAW --json");
+    ASSERT_EQ(v.code, 0) << v.output;
+    EXPECT_EQ(last_json(v).at("examples").get<int>(), 4);
+    EXPECT_EQ(last_json(v).at("mode"), "vsparq");
+    const CliResult stc = run_cli("sparq eval " + common + from + " --calib-batches 1 --stc --bit-group 3 --json");
+    if (ckpt == dense) {
+      EXPECT_EQ(stc.code, 2) << stc.output;
+      const std::string last = stc.output.substr(stc.output.rfind('\n', stc.output.size() - 2) + 1);
+      EXPECT_NE(last.find("STC needs at most 2 non-zero weights"), std::string::npos) << stc.output;
+      EXPECT_NE(last.find("--pattern 2:4"), std::string::npos) << stc.output;
+    } else {
+      ASSERT_EQ(stc.code, 0) << stc.output;
+      const auto ss = last_json(stc);
+      EXPECT_GT(ss.at("size").at("metadata_bits").get<int64_t>(), 0);
+      EXPECT_NE(ss.at("kernel").get<std::string>().find("vsparq-stc"), std::string::npos);
+    }
+  }
+  const CliResult a4 = run_cli("sparq quantize " + common + " --checkpoint " + dense + " --x-bits 4 --calib-batches 1 --json");
+  ASSERT_EQ(a4.code, 0) << a4.output;
+  const std::string from4 = " --from " + last_json(a4).at("run_dir").get<std::string>();
+  const CliResult w4 = run_cli("sparq eval " + common + from4 + " --calib-batches 1");
+  EXPECT_EQ(w4.code, 2) << "windows select bits of 8-bit codes: " << w4.output;
+  const CliResult e4 = run_cli("sparq eval " + common + from4 + " --calib-batches 1 --exact --json");
+  EXPECT_EQ(e4.code, 0) << e4.output;
+  const CliResult bad = run_cli("sparq eval " + common + " --from " + (root / "nowhere").string());
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_EQ(lines(bad.output), 1) << bad.output;
+
+  // The README's ImageNet commands, on a torchvision-shaped resnet18.
+  const std::string imagenet = "--model resnet18 --num-classes 1000" + data;
+  const CliResult r = run_cli("train " + imagenet + " --training-steps 1it --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const CliResult rq = run_cli("sparq quantize " + imagenet + " --checkpoint " +
+                               last_json(r).at("run_dir").get<std::string>() + "/model_final.safetensors --calib-batches 1 --json");
+  ASSERT_EQ(rq.code, 0) << rq.output;
+  EXPECT_EQ(last_json(rq).at("quantized_layers").get<int>(), 19) << "16 block convs and 3 shortcuts";
+  const CliResult re = run_cli("sparq eval " + imagenet + " --from " + last_json(rq).at("run_dir").get<std::string>() +
+                               " --calib-batches 1 --round-mode RAW --shift-opt 5 --bit-group 4 --vsparq --json");
+  ASSERT_EQ(re.code, 0) << re.output;
+  EXPECT_EQ(last_json(re).at("examples").get<int>(), 4);
+  fs::remove_all(root);
+}
+
+// Lottery flags that only level 1 would use are checked before level 0 trains, and nothing is
+// written for a refused run.
+TEST(Cli, LotteryRefusesBadPruningFlagsBeforeTraining) {
   if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
-  const fs::path out = fs::temp_directory_path() / ("bmc_cli_diverge_" + std::to_string(::getpid()));
-  const CliResult r = run_cli("train --lr 1e6 --training-steps 300it --log-every 50 --device cpu --out " + out.string());
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_lottery_flags_" + std::to_string(::getpid()));
+  const std::string common = "lottery --levels 1 --training-steps 2ep --device cpu --out " + out.string();
+  struct Case {
+    std::string flags, message;
+  };
+  const Case cases[] = {{"--pruning-fraction nan", "--pruning-fraction must be in (0, 1)"},
+                        {"--pruning-layers-to-ignore bogus.weight", "no prunable weight 'bogus.weight'"},
+                        {"--rewinding-steps 3ep", "is beyond the training length"}};
+  for (const Case& c : cases) {
+    const CliResult r = run_cli(common + " " + c.flags);
+    EXPECT_EQ(r.code, 2) << c.flags << ": " << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("train step"), std::string::npos) << "level 0 trained: " << r.output;
+  }
+  EXPECT_FALSE(fs::exists(out)) << "a refused run leaves no run directory";
   fs::remove_all(out);
-  EXPECT_EQ(r.code, 3) << r.output;
-  EXPECT_NE(r.output.find("training diverged at step"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("\"finished\":true"), std::string::npos) << r.output;
+}
+
+// One class, or no images to evaluate on, is refused before training instead of reporting 100%
+// or 0.00%.
+TEST(Cli, DegenerateImageFoldersAreRefused) {
+  const fs::path root = fs::temp_directory_path() / ("bmc_cli_degenerate_" + std::to_string(::getpid()));
+  auto image = [&](const fs::path& p, int seed) {
+    fs::create_directories(p.parent_path());
+    test::write_bytes(p.string(), test::png_bytes(36, 36, 3, test::pattern_pixels(36, 36, 3, seed)));
+  };
+  for (int i = 0; i < 3; ++i) {
+    image(root / "one" / "train" / "cat" / ("t" + std::to_string(i) + ".png"), i);
+    image(root / "one" / "val" / "cat" / ("v" + std::to_string(i) + ".png"), 10 + i);
+    image(root / "noval" / "train" / "cat" / ("t" + std::to_string(i) + ".png"), 20 + i);
+    image(root / "noval" / "train" / "dog" / ("t" + std::to_string(i) + ".png"), 30 + i);
+  }
+  fs::create_directories(root / "noval" / "val" / "cat");
+  fs::create_directories(root / "noval" / "val" / "dog");
+  const std::string common = " --model resnet18 --batch-size 2 --crop-size 32 --resize-size 36 --device cpu "
+                             "--training-steps 1it --out " + (root / "runs").string();
+  const CliResult one = run_cli("train --data " + (root / "one").string() + common);
+  EXPECT_EQ(one.code, 2) << one.output;
+  EXPECT_NE(one.output.find("a classifier needs at least 2"), std::string::npos) << one.output;
+  const CliResult noval = run_cli("train --data " + (root / "noval").string() + common);
+  EXPECT_EQ(noval.code, 2) << noval.output;
+  EXPECT_EQ(lines(noval.output), 1) << noval.output;
+  EXPECT_FALSE(fs::exists(root / "runs")) << "nothing is written for a refused run";
+  fs::remove_all(root);
 }
 
 TEST(Cli, DataInfoTakesAFolderOfClassFolders) {

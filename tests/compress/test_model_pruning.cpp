@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "compress/prune/model_pruning.h"
+#include "io/safetensors.h"
 #include "nn/layers.h"
 #include "tests/support/compare.h"
 
@@ -95,6 +96,14 @@ TEST(ModelPruning, MaskFilesRoundTripAndRejectOtherArchitectures) {
   EXPECT_THROW(compress::load_mask(path, different), Error);
   EXPECT_THROW(compress::prunable_parameters(*model, {"no.such.weight"}), Error);
   EXPECT_THROW(compress::parse_pruning_strategy("random"), Error);
+  // A mask on a bias is refused: only conv and linear weights are pruned.
+  for (nn::Parameter* p : model->parameters())
+    if (p->kind == nn::ParamKind::Bias) {
+      const Tensor ones = Tensor::full(p->shape, 1.0f);
+      io::save_safetensors(path, {{p->name, &ones}});
+      EXPECT_THROW(compress::load_mask(path, *other), Error) << p->name;
+      break;
+    }
   std::filesystem::remove(path);
 }
 

@@ -7,7 +7,7 @@
 
 #include "compress/quant/quantizer.h"
 #include "kernels/bit_planes.cuh"
-#include "kernels/bit_window.cuh"
+#include "kernels/sparq.cuh"
 #include "kernels/lattice.cuh"
 
 namespace bmc {
@@ -77,8 +77,8 @@ TEST(BitWindow, WorkedExamples) {
   EXPECT_EQ(rnd(6, 3, 203), 204);
   for (int opt : {5, 3, 2})  // B10: the option is ignored below 4 bits
     for (int a = 0; a < 256; ++a) ASSERT_EQ(rnd(3, opt, a), rnd(3, 5, a));
-  EXPECT_EQ(sparq_code(1.0f, 3.0f / 255.0f), 85.0f);
-  EXPECT_EQ(sparq_code(10.0f, 3.0f / 255.0f), 255.0f);
+  EXPECT_EQ(sparq_act_code(1.0f, 3.0f / 255.0f, 8), 85);
+  EXPECT_EQ(sparq_act_code(10.0f, 3.0f / 255.0f, 8), 255);
 }
 
 TEST(BitWindow, VsparqPairRule) {

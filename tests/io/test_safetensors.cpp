@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "io/atomic_file.h"
@@ -53,6 +54,51 @@ TEST(SafeTensors, RejectsCorruptFilesWithClearErrors) {
     EXPECT_NE(std::string(e.what()).find("needs 16 bytes"), std::string::npos) << e.what();
   }
   EXPECT_THROW(io::load_safetensors(temp_path("missing.safetensors")), Error);
+  std::filesystem::remove(path);
+}
+
+std::string with_header(const std::string& header, size_t data_bytes) {
+  std::string file(8, '\0');
+  const uint64_t n = header.size();
+  std::memcpy(file.data(), &n, 8);
+  return file + header + std::string(data_bytes, '\0');
+}
+
+// Headers of the wrong JSON types and overlapping tensors are bad input (bmc::Error, one clear
+// line), never a JSON library exception.
+TEST(SafeTensors, RejectsWrongTypesAndOverlappingTensors) {
+  const std::string path = temp_path("types.safetensors");
+  const struct {
+    const char* header;
+    const char* message;
+  } cases[] = {
+      {R"({"x":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})", "dtype is not a string"},
+      {R"({"x":{"dtype":"F32","shape":"2","data_offsets":[0,8]}})", "shape is not a list of non-negative integers"},
+      {R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", "shape is not a list of non-negative integers"},
+      {R"({"x":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", "shape is not a list of non-negative integers"},
+      {R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,"8"]}})", "data_offsets is not a pair"},
+      {R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8,16]}})", "data_offsets is not a pair"},
+      {R"({"x":[1,2]})", "lacks dtype, shape or data_offsets"},
+      {R"({"__metadata__":[1],"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", "__metadata__ is not a JSON object"},
+      {R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", "shape is too large"},
+      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+       "tensors overlap"},
+  };
+  for (const auto& c : cases) {
+    io::write_file_atomic(path, with_header(c.header, 16));
+    try {
+      io::load_safetensors(path);
+      ADD_FAILURE() << "accepted " << c.header;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.header << ": " << e.what();
+    }
+  }
+  // Two tensors side by side (and an empty one anywhere) are fine.
+  io::write_file_atomic(path, with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                                          R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+                                          R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}})",
+                                          16));
+  EXPECT_EQ(io::load_safetensors(path).tensors.size(), 3u);
   std::filesystem::remove(path);
 }
 

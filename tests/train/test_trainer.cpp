@@ -1,9 +1,13 @@
 // The training loop on a small synthetic problem: bit-identical reruns, kill-and-resume equal to
 // an uninterrupted run, finished runs reused, metrics truncated on resume, best checkpoints.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
@@ -121,6 +125,20 @@ TEST_F(TrainerTest, KilledAndResumedEqualsUninterrupted) {
     const auto row = nlohmann::json::parse(line);
     EXPECT_TRUE(seen.insert({row["step"].get<int64_t>(), row.contains("test_top1")}).second) << line;
   }
+  // The loss rows equal the uninterrupted run's, including the first after the resume at step 7
+  // (logged at 8, averaging steps 5..8 in both runs).
+  auto losses = [](const io::RunDir& d) {
+    std::map<int64_t, double> out;
+    std::istringstream in(io::read_file(d.file("metrics.jsonl")));
+    for (std::string line; std::getline(in, line);) {
+      const auto row = nlohmann::json::parse(line);
+      if (row.contains("loss")) out[row["step"].get<int64_t>()] = row["loss"].get<double>();
+    }
+    return out;
+  };
+  const auto want = losses(whole), got = losses(killed);
+  ASSERT_TRUE(want.count(8));
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(TrainerTest, RunDirRefusesOtherHparamsUnderTheSameName) {
@@ -128,6 +146,52 @@ TEST_F(TrainerTest, RunDirRefusesOtherHparamsUnderTheSameName) {
   nlohmann::json other = hp_.to_json();
   other["lr"] = 1.0;
   EXPECT_THROW(io::RunDir::open(root_.string(), "x", hp_.hash(), other), Error);
+}
+
+// Torn or hand-edited run files are bad input naming the file, not a JSON library exception.
+TEST_F(TrainerTest, TornRunFilesAreOneClearError) {
+  const io::RunDir dir = run_dir("torn");
+  train_in(dir, 6);
+  ASSERT_TRUE(dir.exists("latest.json"));
+  io::write_file_atomic(dir.file("latest.json"), "{\"step\": 1");
+  try {
+    train_in(dir);
+    FAIL() << "a torn latest.json was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("latest.json is not valid JSON"), std::string::npos) << e.what();
+  }
+  io::write_file_atomic(dir.file("latest.json"), "{\"step\": \"six\"}");
+  EXPECT_THROW(train::latest_checkpoint_step(dir), Error);
+  io::write_file_atomic(dir.file("summary.json"), "[1, 2");
+  EXPECT_THROW(dir.read_summary(), Error);
+  EXPECT_FALSE(dir.finished());
+  io::write_file_atomic(dir.file("hparams.json"), "{");
+  EXPECT_THROW(run_dir("torn"), Error);
+}
+
+// A run directory another process holds is refused (this test holds the flock through its own
+// file description, as a second process would); stale temporary files of dead writers go.
+TEST_F(TrainerTest, RunDirIsLockedAndStaleTempFilesAreRemoved) {
+  const fs::path dir = root_ / ("locked_" + hp_.hash());
+  fs::create_directories(dir);
+  const int fd = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ASSERT_EQ(::write(fd, "4242", 4), 4);
+  try {
+    run_dir("locked");
+    FAIL() << "a locked run directory was opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("another bmc process (pid 4242) is running in"), std::string::npos) << e.what();
+  }
+  ::close(fd);
+  io::write_file_atomic((dir / "metrics.jsonl.tmp.99999").string(), "torn");
+  io::write_file_atomic((dir / "notes.tmp.txt").string(), "kept");
+  const io::RunDir opened = run_dir("locked");
+  EXPECT_FALSE(fs::exists(dir / "metrics.jsonl.tmp.99999"));
+  EXPECT_TRUE(fs::exists(dir / "notes.tmp.txt"));
+  const io::RunDir again = run_dir("locked");  // this process shares its own lock
+  EXPECT_EQ(again.path(), opened.path());
 }
 
 TEST(Hparams, DurationsParseAndHashTracksResults) {

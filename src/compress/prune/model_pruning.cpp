@@ -164,6 +164,8 @@ void load_mask(const std::string& path, nn::Model& model) {
     BMC_CHECK(it->second == model.arch(), path, " is a mask for ", it->second, ", not ", model.arch());
   for (const auto& [name, t] : file.tensors) {
     nn::Parameter& p = model.parameter(name);
+    BMC_CHECK(p.kind == nn::ParamKind::Weight, path, ": mask '", name,
+              "' is not for a conv or linear weight; only those are pruned");
     BMC_CHECK(t.shape() == p.shape, path, ": mask '", name, "' has shape ", t.shape().str(), ", the parameter ",
               p.shape.str());
     Tensor m(p.shape);

@@ -4,6 +4,7 @@
 
 #include "kernels/bit_planes.cuh"
 #include "kernels/lattice.cuh"
+#include "kernels/sparq.cuh"
 #include "ops/fake_quant.h"
 
 namespace bmc::compress {
@@ -36,7 +37,7 @@ Tensor apply(const BitWindowQuantizer& q, const Tensor& x) {
   return on_host(x, [&](std::vector<float>& v) {
     for (float& e : v) {
       BMC_CHECK(!(e < 0.0f), "bit-window quantizer: negative activation ", e, " (SPARQ quantizes post-ReLU inputs)");
-      e = static_cast<float>(bit_window_value(static_cast<int>(sparq_code(e, q.step)), q.window)) * q.step;
+      e = static_cast<float>(bit_window_value(sparq_act_code(e, q.step, 8), q.window)) * q.step;
     }
   });
 }
