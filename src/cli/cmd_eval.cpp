@@ -33,16 +33,7 @@ int run_eval(const std::vector<std::string>& argv) {
                             {"dataset", hp.dataset}, {"holdout_per_class", hp.holdout_per_class}};
   const io::RunDir dir = io::RunDir::open(args.get("out"), "eval", train::file_digest(args.get("checkpoint")) +
                                           (hp.mask_digest.empty() ? "" : "_" + hp.mask_digest), hp_json);
-  nlohmann::json summary = {{"finished", true},
-                            {"model", hp.model},
-                            {"dataset", hp.dataset},
-                            {"eval_split", session.splits().test_split},
-                            {"examples", ev.examples},
-                            {"test_loss", ev.loss},
-                            {"test_top1", ev.top1},
-                            {"test_top5", ev.top5},
-                            {"seconds", ev.seconds},
-                            {"images_per_second", ev.images_per_second}};
+  const nlohmann::json summary = session.eval_summary(ev);
   dir.write_summary(summary);
   return session.report(dir, summary);
 }

@@ -200,23 +200,14 @@ int sparq_eval(const std::vector<std::string>& argv) {
     if (std::find(ran.begin(), ran.end(), k->describe()) == ran.end()) ran.push_back(k->describe());
   const std::string kernel = ran.front();
 
-  nlohmann::json summary = {{"finished", true},
-                            {"model", hp.model},
-                            {"dataset", hp.dataset},
-                            {"eval_split", session.splits().test_split},
-                            {"examples", ev.examples},
-                            {"test_loss", ev.loss},
-                            {"test_top1", ev.top1},
-                            {"test_top5", ev.top5},
-                            {"seconds", ev.seconds},
-                            {"images_per_second", ev.images_per_second},
-                            {"mode", compress::sparq_mode_name(mode)},
-                            {"kernel", kernel},
-                            {"kernels", ran},
-                            {"x_bits", x_bits},
-                            {"w_bits", w_bits},
-                            {"bn_recal_batches", args.on("skip-bn-recal") ? 0 : batches},
-                            {"size", size_json(size, compress::float_model_bits(*model))}};
+  nlohmann::json summary = session.eval_summary(ev);
+  summary.update({{"mode", compress::sparq_mode_name(mode)},
+                  {"kernel", kernel},
+                  {"kernels", ran},
+                  {"x_bits", x_bits},
+                  {"w_bits", w_bits},
+                  {"bn_recal_batches", args.on("skip-bn-recal") ? 0 : batches},
+                  {"size", size_json(size, compress::float_model_bits(*model))}});
   dir.write_summary(summary);
   std::fprintf(stderr, "bmc sparq eval: %s: top-1 %.2f%% top-5 %.2f%% (%lld images, %.0f images/s)\n", kernel.c_str(),
                100 * ev.top1, 100 * ev.top5, static_cast<long long>(ev.examples), ev.images_per_second);

@@ -145,4 +145,17 @@ int Session::report(const io::RunDir& dir, const nlohmann::json& summary) const 
   return 0;
 }
 
+nlohmann::json Session::eval_summary(const train::EvalResult& ev) const {
+  return {{"finished", true},
+          {"model", hp_.model},
+          {"dataset", hp_.dataset},
+          {"eval_split", splits_.test_split},
+          {"examples", ev.examples},
+          {"test_loss", ev.loss},
+          {"test_top1", ev.top1},
+          {"test_top5", ev.top5},
+          {"seconds", ev.seconds},
+          {"images_per_second", ev.images_per_second}};
+}
+
 }  // namespace bmc::cli

@@ -36,6 +36,9 @@ class Session {
   void apply_mask(nn::Model& model, const std::string& path) const;
 
   nlohmann::json summary(const train::TrainResult& result, int64_t total_steps) const;
+  // The summary of an evaluation of the test split: model, dataset, split, counts, loss, top-1/5,
+  // time and images/s, with "finished": true.
+  nlohmann::json eval_summary(const train::EvalResult& ev) const;
   // Prints the run directory and the result (one JSON line on stdout with --json). Returns 0.
   int report(const io::RunDir& dir, const nlohmann::json& summary) const;
 
