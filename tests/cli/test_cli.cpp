@@ -235,6 +235,17 @@ TEST(Cli, SparqQuantizesEvaluatesAndRunsStcOnATwoOfFourCheckpoint) {
   fs::remove_all(root);
 }
 
+TEST(Cli, DivergenceExitsThreeInOneLine) {
+  if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_diverge_" + std::to_string(::getpid()));
+  const CliResult r = run_cli("train --lr 1e6 --training-steps 300it --log-every 50 --device cpu --out " + out.string());
+  fs::remove_all(out);
+  EXPECT_EQ(r.code, 3) << r.output;
+  EXPECT_NE(r.output.find("training diverged at step"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("\"finished\":true"), std::string::npos) << r.output;
+}
+
+
 // Lottery flags that only level 1 would use are checked before level 0 trains, and nothing is
 // written for a refused run.
 TEST(Cli, LotteryRefusesBadPruningFlagsBeforeTraining) {
