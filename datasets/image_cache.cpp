@@ -116,7 +116,12 @@ std::optional<Dataset> read_image_cache(const std::string& path, uint64_t key) {
     log_info(path + ": truncated image cache; rebuilding it");
     return std::nullopt;
   }
-  validate_dataset(d, path);
+  try {
+    validate_dataset(d, path);
+  } catch (const Error& e) {
+    log_info(path + ": corrupt image cache (" + e.message() + "); rebuilding it");
+    return std::nullopt;
+  }
   return d;
 }
 

@@ -14,7 +14,8 @@
 namespace bmc::data {
 
 uint64_t image_cache_key(const ImageList& list, const ImageFolderOptions& options);
-// The cached dataset when the file exists, is well-formed and carries `key`; nullopt otherwise.
+// The cached dataset when the file exists, is well-formed (labels in range included) and carries
+// `key`; nullopt otherwise, so a damaged cache is rebuilt rather than failing the run.
 std::optional<Dataset> read_image_cache(const std::string& path, uint64_t key);
 void write_image_cache(const std::string& path, uint64_t key, const Dataset& d);
 

@@ -211,6 +211,14 @@ TEST_F(ImageFolderFiles, DecodedCacheReloadsAndIsInvalidatedBySourceChanges) {
   const data::Dataset rebuilt = data::load_image_folder(dir_.path(), o, &stats);
   EXPECT_FALSE(stats.from_cache);
   EXPECT_EQ(rebuilt.size(), 6);
+  // So is one whose label is out of range (the labels sit just before the pixels).
+  auto corrupt = data::read_file_bytes(o.cache_file);
+  const size_t label0 = corrupt.size() - rebuilt.images.nbytes() - rebuilt.labels.nbytes();
+  corrupt[label0] = corrupt[label0 + 1] = corrupt[label0 + 2] = corrupt[label0 + 3] = 0x7F;
+  test::write_bytes(o.cache_file, std::vector<uint8_t>(corrupt.begin(), corrupt.end()));
+  const data::Dataset relabelled = data::load_image_folder(dir_.path(), o, &stats);
+  EXPECT_FALSE(stats.from_cache);
+  EXPECT_EQ(relabelled.labels.to_vector<int32_t>(), rebuilt.labels.to_vector<int32_t>());
 }
 
 TEST_F(ImageFolderFiles, StreamLoaderIsTheSameForAnyWorkerCountAndResumes) {
