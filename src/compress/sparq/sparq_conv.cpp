@@ -46,7 +46,7 @@ std::string SparqConvKernel::describe() const {
   if (mode_ != SparqMode::Exact)
     s << ", " << window_.bits << "-bit window, shift step " << window_.shift_step << ", "
       << (window_.round == WindowRound::Round ? "round" : "raw");
-  s << ", " << (!cuda_kernel_.empty() ? cuda_kernel_.c_str() : reference_ ? "reference" : int_gemm_path_name(path_))
+  s << ", " << (!cuda_kernel_.empty() ? cuda_kernel_.c_str() : reference_ ? "reference" : int_gemm_path_name(best_int_gemm_path()))
     << ")";
   return s.str();
 }
@@ -97,7 +97,7 @@ Tensor SparqConvKernel::forward(const Tensor& x_in) {
   if (reference_)
     sparq_gemm_reference(a.data(), codes_.data(), c.data(), m, k_, out_, mode_, window_);
   else
-    sparq_gemm(a.data(), codes_.data(), c.data(), m, k_, out_, mode_, window_, path_);
+    sparq_gemm(a.data(), codes_.data(), c.data(), m, k_, out_, mode_, window_);
 
   std::vector<float> y(static_cast<size_t>(m * out_));
   const int64_t plane = oh * ow;

@@ -43,8 +43,6 @@ class SparqConvKernel : public nn::LayerKernel {
   SparqMode mode() const { return mode_; }
   // Evaluate every output directly (sparq_gemm_reference) instead of through the dense int GEMM.
   void set_reference(bool on) { reference_ = on; }
-  void set_path(IntGemmPath path) { path_ = path; }
-  IntGemmPath path() const { return path_; }
 
   // Weight codes (O x K, tap-major K) and the per-output-channel steps.
   const std::vector<int8_t>& weight_codes() const { return codes_; }
@@ -74,7 +72,6 @@ class SparqConvKernel : public nn::LayerKernel {
   SparqMode mode_ = SparqMode::Exact;
   BitWindow window_;
   bool reference_ = false;
-  IntGemmPath path_ = best_int_gemm_path();
   int64_t input_per_image_ = 0;
   std::optional<SparqDeviceWeights> device_weights_;
   std::string cuda_kernel_;
