@@ -1,6 +1,7 @@
 // Our CUDA kernels judged against the device's measured memory bandwidth (a device-to-device
 // cudaMemcpy of the same footprint, timed in the same run): masked SGD (24 B/elem), fake-quant
-// (8 B/elem) and the magnitude-pruning threshold (4 histogram passes over w and mask, 32 B/elem).
+// (8 B/elem), the magnitude-pruning threshold (4 histogram passes over w and mask, 32 B/elem) and
+// BSQ's bit-plane forward, backward, regularizer and activation quantizer.
 // Registered only when a CUDA device exists; each reports GB/s and "pct_of_memcpy".
 #include <benchmark/benchmark.h>
 
@@ -12,6 +13,7 @@
 #include "bench/gpu_timing.h"
 #include "compress/prune/magnitude.h"
 #include "core/cuda_context.h"
+#include "ops/bsq.h"
 #include "ops/fake_quant.h"
 #include "ops/sgd.h"
 
@@ -88,13 +90,54 @@ void BM_global_threshold_cuda(benchmark::State& state) {
   report(state, device, 32.0 * kElements);
 }
 
+// BSQ on ResNet-18's largest layer at 8 bits (bench/bench_bsq.cpp gives the byte counts).
+constexpr int64_t kBsqWeights = 512 * 512 * 9;
+constexpr int kBsqBits = 8;
+
+void BM_bsq_forward_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor p = Tensor::full({kBsqBits, kBsqWeights}, 0.5f, device), q = Tensor::full({kBsqBits, kBsqWeights}, 0.25f, device);
+  Tensor s = Tensor::full({1}, 0.1f, device), w({kBsqWeights}, DType::F32, device);
+  time_on_device(state, device, [&] { bmc::ops::bsq_forward(w, p, q, s); });
+  report(state, device, (8.0 * kBsqBits + 4) * kBsqWeights);
+}
+
+void BM_bsq_backward_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor p = Tensor::full({kBsqBits, kBsqWeights}, 0.5f, device), q = Tensor::full({kBsqBits, kBsqWeights}, 0.25f, device);
+  Tensor dp = Tensor::zeros({kBsqBits, kBsqWeights}, DType::F32, device), dq = Tensor::zeros({kBsqBits, kBsqWeights}, DType::F32, device);
+  Tensor g = Tensor::full({kBsqWeights}, 0.01f, device), s = Tensor::full({1}, 0.1f, device);
+  Tensor ds = Tensor::zeros({1}, DType::F32, device), coef = Tensor::full({kBsqBits}, 1e-4f, device);
+  time_on_device(state, device, [&] { bmc::ops::bsq_backward(dp, dq, ds, g, nullptr, p, q, s, coef, true); });
+  report(state, device, (4.0 + 24.0 * kBsqBits) * kBsqWeights);
+}
+
+void BM_bsq_regularizer_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor p = Tensor::full({kBsqBits, kBsqWeights}, 0.5f, device), q = Tensor::full({kBsqBits, kBsqWeights}, 0.25f, device);
+  Tensor coef({kBsqBits}, DType::F32, device), value({1}, DType::F32, device);
+  time_on_device(state, device, [&] { bmc::ops::bsq_regularizer(coef, value, p, q, 0.01f); });
+  report(state, device, 8.0 * kBsqBits * kBsqWeights);
+}
+
+void BM_bsq_act_quant_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor x = Tensor::full({kElements}, 0.3f, device), y({kElements}, DType::F32, device), clip = Tensor::full({1}, 6.0f, device);
+  time_on_device(state, device, [&] { bmc::ops::bsq_act_forward(y, x, clip, 4); });
+  report(state, device, 12.0 * kElements);
+}
+
 bool register_gpu_kernel_benchmarks() {
   if (bmc::cuda_device_count() == 0) return false;
   using Bench = void (*)(benchmark::State&);
   const std::pair<const char*, Bench> benches[] = {{"BM_memcpy_d2d/cuda/11700000", BM_memcpy_d2d},
                                                     {"BM_masked_sgd/cuda/11700000", BM_masked_sgd_cuda},
                                                     {"BM_fake_quant/cuda/11700000", BM_fake_quant_cuda},
-                                                    {"BM_global_threshold/cuda/11700000", BM_global_threshold_cuda}};
+                                                    {"BM_global_threshold/cuda/11700000", BM_global_threshold_cuda},
+                                                    {"BM_bsq_forward/cuda/2359296x8", BM_bsq_forward_cuda},
+                                                    {"BM_bsq_backward/cuda/2359296x8", BM_bsq_backward_cuda},
+                                                    {"BM_bsq_regularizer/cuda/2359296x8", BM_bsq_regularizer_cuda},
+                                                    {"BM_bsq_act_quant/cuda/11700000", BM_bsq_act_quant_cuda}};
   for (const auto& [name, fn] : benches)
     benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMicrosecond);
   return true;

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "cli/train_flags.h"
+#include "compress/bsq/bsq_model.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
 #include "train/defaults.h"
@@ -24,6 +25,8 @@ int run_eval(const std::vector<std::string>& argv) {
 
   Session session(args, hp);
   auto model = session.load_model(args.get("checkpoint"), args.get("mask"));
+  // A BSQ float export computes with the activation quantizers it was trained with.
+  compress::attach_recorded_bsq_activations(args.get("checkpoint"), *model);
   Tensor logits;
   const train::EvalResult ev =
       train::evaluate(*model, session.test_loader(), args.given("logits") ? &logits : nullptr, "eval");

@@ -36,6 +36,7 @@ const std::map<std::string, CommandEntry>& commands() {
       {"qlth", {bmc::cli::run_qlth, "quantize every ticket of a lottery run at several bit widths (table + plot)"}},
       {"import", {bmc::cli::run_import, "PyTorch checkpoint (.pth, .pth.tar) -> bmc safetensors, read without Python"}},
       {"sparq", {bmc::cli::run_sparq, "SPARQ: 8-bit PTQ, then bSPARQ / vSPARQ windows (STC on 2:4) on integer GEMMs"}},
+      {"bsq", {bmc::cli::run_bsq, "BSQ: bit-plane training with precision adjustment, convert, fine-tune, evaluate"}},
       {"report", {bmc::cli::run_report, "accuracy-vs-density table and SVG plot of lottery/train runs"}},
   };
   return table;

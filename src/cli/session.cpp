@@ -58,6 +58,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
     stream_test_options_ = train_options;
     stream_test_options_.train = false;
     stream_test_options_.shuffle = false;
+    if (hp.eval_batch_size > 0) stream_test_options_.batch_size = hp.eval_batch_size;
     train_loader_ = std::make_unique<data::FolderLoader>(splits_.train_list, train_options, device_);
     test_loader_ = std::make_unique<data::FolderLoader>(splits_.test_list, stream_test_options_, device_);
     std::fprintf(stderr, "bmc: %s on %s: %lld training images, %lld %s images in %d classes (%s), data from %s\n",
@@ -75,7 +76,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
   data::LoaderOptions test_options = train_options;
   test_options.shuffle = false;
   test_options.augment = data::Augment::None;
-  test_options.batch_size = std::max(hp.batch_size, 500);
+  test_options.batch_size = hp.eval_batch_size > 0 ? hp.eval_batch_size : std::max(hp.batch_size, 500);
   test_options_ = test_options;
   train_loader_ = std::make_unique<data::DataLoader>(splits_.train, device_, train_options);
   test_loader_ = std::make_unique<data::DataLoader>(splits_.test, device_, test_options);

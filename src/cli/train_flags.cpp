@@ -19,6 +19,7 @@ void declare_model_data_flags(Args& args) {
   args.option("model", "mnist_lenet_300_100", "architecture (mnist_lenet_300_100, cifar_resnet_20, resnet18, ...)");
   args.option("dataset", "", "dataset name (default: the model's)");
   args.option("batch-size", "", "mini-batch size (default: the model's)");
+  args.option("eval-batch-size", "", "evaluation batch (default: max(batch size, 500); streamed folders: the batch size)");
   args.option("holdout-per-class", "", "training images per class held out as the validation split");
   args.option("num-classes", "", "classifier outputs (default: the dataset's classes; e.g. 1000 for a subset of ImageNet)");
   args.option("crop-size", "", "image folders (ImageNet): crop side (default 224)");
@@ -52,6 +53,10 @@ train::TrainHparams hparams_from_flags(const Args& args) {
   if (args.given("seed")) hp.seed = static_cast<uint64_t>(args.get_int64("seed"));
   hp.data_seed = args.given("data-seed") ? static_cast<uint64_t>(args.get_int64("data-seed")) : hp.seed;
   if (args.given("batch-size")) hp.batch_size = args.get_int("batch-size");
+  if (args.given("eval-batch-size")) {
+    hp.eval_batch_size = args.get_int("eval-batch-size");
+    if (hp.eval_batch_size <= 0) throw UsageError{"--eval-batch-size must be positive"};
+  }
   if (args.given("lr")) hp.lr = static_cast<float>(args.get_double("lr"));
   if (args.given("momentum")) hp.momentum = static_cast<float>(args.get_double("momentum"));
   if (args.given("weight-decay")) hp.weight_decay = static_cast<float>(args.get_double("weight-decay"));

@@ -78,6 +78,7 @@ nlohmann::json TrainHparams::to_json() const {
   if (!qat.empty()) j["qat"] = qat;
   if (crop_size != 0) j["crop_size"] = crop_size;
   if (num_classes != 0) j["num_classes"] = num_classes;
+  if (eval_batch_size != 0) j["eval_batch_size"] = eval_batch_size;
   if (skip_bad_images) j["skip_bad_images"] = true;
   if (resize_size != 0) j["resize_size"] = resize_size;
   return j;

@@ -42,6 +42,9 @@ struct TrainHparams {
   // (0: 224 and 256, torchvision's reference).
   int crop_size = 0, resize_size = 0;
   int num_classes = 0;  // classifier outputs (0: the dataset's classes)
+  // Evaluation batch (0: max(batch_size, 500) for in-memory datasets, batch_size for streamed
+  // ones). It changes results only where a quantizer ranges over the batch (BSQ's activations).
+  int eval_batch_size = 0;
   bool skip_bad_images = false;  // image folders: skip undecodable images instead of failing
   // Content digests of a mask / starting weights when training uses them (empty otherwise).
   std::string mask_digest;

@@ -74,6 +74,11 @@ Trainer::Trainer(nn::Model& model, const data::BatchSource& train, const data::B
   if (options_.log_every <= 0) options_.log_every = 100;
 }
 
+void Trainer::write_model(const std::string& path) {
+  if (options_.write_model) return options_.write_model(path);
+  save_weights(path, model_);
+}
+
 TrainResult Trainer::run() {
   optim::LrSchedule schedule;
   schedule.base_lr = hp_.lr;
@@ -115,6 +120,7 @@ TrainResult Trainer::run() {
 
   for (int64_t step = start; step < total_steps_; ++step) {
     const float lr = schedule.at(step);
+    if (options_.before_step) options_.before_step(step);
     train_.batch(step, x, y);
     model_.set_training(true);
     model_.zero_grad();
@@ -124,6 +130,7 @@ TrainResult Trainer::run() {
     ops::softmax_cross_entropy_backward(dlogits, probs, y);
     model_.backward(dlogits);
     sgd.step(lr);
+    if (options_.after_update) options_.after_update();
     ops::axpy(loss_sum, 1.0f, loss);
     ++interval_steps;
     interval_images += x.dim(0);
@@ -170,7 +177,7 @@ TrainResult Trainer::run() {
       result.test = ev;
       if (ev.top1 > result.best_top1) {
         result.best_top1 = ev.top1;
-        save_weights(dir_.file("model_best.safetensors"), model_);
+        write_model(dir_.file("model_best.safetensors"));
       }
     }
     if (done % options_.checkpoint_every == 0 || done % steps_per_epoch_ == 0 || done == total_steps_) {
@@ -178,6 +185,7 @@ TrainResult Trainer::run() {
         progress.finish();
         diverged(dir_, done, "the weights are no longer finite");
       }
+      if (options_.before_checkpoint) options_.before_checkpoint();
       save_checkpoint(dir_, model_, done,
                       {{"loss_sum", loss_sum.to_vector<float>()[0]},
                        {"interval_steps", interval_steps},
@@ -193,12 +201,13 @@ TrainResult Trainer::run() {
     }
   }
   progress.finish();
+  if (options_.on_finish) options_.on_finish();
   result.finished = true;
   result.steps = total_steps_;
   result.seconds = seconds_since(run_start);
   result.images_per_second = images / std::max(1e-9, result.seconds - overhead_seconds);
   if (start == total_steps_) result.test = evaluate(model_, test_);
-  save_weights(dir_.file("model_final.safetensors"), model_);
+  write_model(dir_.file("model_final.safetensors"));
   return result;
 }
 

@@ -24,6 +24,15 @@ struct TrainOptions {
   // Called after the step that completes `save_at_step` (e.g. the rewinding point of a lottery run).
   int64_t save_at_step = -1;
   std::function<void(int64_t step)> on_save_at_step;
+  // Hooks of methods that train more than the stored weights (BSQ): at the start of every step,
+  // before its batch (so also at the first step of a resumed run); after every optimizer update;
+  // before every checkpoint is written; after the last step, before model_final is written.
+  std::function<void(int64_t step)> before_step;
+  std::function<void()> after_update;
+  std::function<void()> before_checkpoint;
+  std::function<void()> on_finish;
+  // Writes model_best / model_final in place of the plain state_dict.
+  std::function<void(const std::string& path)> write_model;
 };
 
 struct TrainResult {
@@ -45,6 +54,8 @@ class Trainer {
   int64_t total_steps() const { return total_steps_; }
 
  private:
+  void write_model(const std::string& path);
+
   nn::Model& model_;
   const data::BatchSource& train_;
   const data::BatchSource& test_;

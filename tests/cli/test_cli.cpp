@@ -235,6 +235,55 @@ TEST(Cli, SparqQuantizesEvaluatesAndRunsStcOnATwoOfFourCheckpoint) {
   fs::remove_all(root);
 }
 
+TEST(Cli, BsqConvertsTrainsFinetunesAndItsFloatExportEvaluatesTheSame) {
+  const fs::path root = fs::temp_directory_path() / ("bmc_cli_bsq_" + std::to_string(::getpid()));
+  const fs::path out = root / "runs";
+  make_tiny_imagenet(root / "data");
+  const std::string data = " --data " + (root / "data").string() +
+                           " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu --out " + out.string();
+  const std::string common = "--model cifar_resnet_8 --dataset imagenet --num-classes 10" + data;
+  const CliResult t = run_cli("train " + common + " --training-steps 2it --json");
+  ASSERT_EQ(t.code, 0) << t.output;
+  const std::string fp = last_json(t).at("run_dir").get<std::string>() + "/model_final.safetensors";
+  const CliResult c = run_cli("bsq convert " + common + " --checkpoint " + fp + " --json");
+  ASSERT_EQ(c.code, 0) << c.output;
+  const auto cs = last_json(c);
+  // cifar_resnet_8: stem 432; one block per stage: 2304 + 2304, 4608 + 9216, 18432 + 36864 (the
+  // shortcuts stay float); fc 640 + 10.
+  EXPECT_EQ(cs.at("bsq").at("total_params").get<int64_t>(), 432 + 4608 + 13824 + 55296 + 650);
+  EXPECT_EQ(cs.at("bsq").at("compression").get<double>(), 4.0);
+  const std::string conv = cs.at("run_dir").get<std::string>();
+  const CliResult b = run_cli("bsq train " + common + " --from " + conv +
+                              " --training-steps 2ep --prun-int 1 --decay 50 --lr 0.05 --milestones none --json");
+  ASSERT_EQ(b.code, 0) << b.output;
+  EXPECT_NE(b.output.find("bsq: epoch 1:"), std::string::npos) << b.output;
+  const auto bs = last_json(b);
+  EXPECT_LT(bs.at("bsq").at("average_bits").get<double>(), 8.0) << "a strong regularizer drops planes";
+  const std::string trained = bs.at("run_dir").get<std::string>();
+  const CliResult f = run_cli("bsq finetune " + common + " --from " + trained + " --training-steps 2it --json");
+  ASSERT_EQ(f.code, 0) << f.output;
+  const auto fs_ = last_json(f);
+  EXPECT_EQ(fs_.at("precisions"), bs.at("precisions")) << "fine-tuning keeps the scheme";
+  const std::string tuned = fs_.at("run_dir").get<std::string>();
+  const CliResult be = run_cli("bsq eval " + common + " --from " + tuned + " --json");
+  ASSERT_EQ(be.code, 0) << be.output;
+  const CliResult fe = run_cli("eval " + common + " --checkpoint " + tuned + "/model_best.safetensors --json");
+  ASSERT_EQ(fe.code, 0) << fe.output;
+  EXPECT_EQ(last_json(be).at("test_loss"), last_json(fe).at("test_loss")) << "bit form and float export compute the same";
+  // The same scheme from the float model ("trained from scratch" baseline).
+  const CliResult s = run_cli("bsq convert " + common + " --checkpoint " + fp + " --scheme " + trained + " --json");
+  ASSERT_EQ(s.code, 0) << s.output;
+  EXPECT_EQ(last_json(s).at("precisions"), bs.at("precisions"));
+  // Bad input: one line, exit 2.
+  for (const std::string& bad : {"bsq train " + common + " --from " + fp, "bsq train " + common + " --from " + conv + " --act 2",
+                                 "bsq train " + common + " --from " + conv + " --prun-int 0", std::string("bsq frobnicate")}) {
+    const CliResult r = run_cli(bad);
+    EXPECT_EQ(r.code, 2) << bad << "\n" << r.output;
+    EXPECT_EQ(lines(r.output), 1) << bad << "\n" << r.output;
+  }
+  fs::remove_all(root);
+}
+
 TEST(Cli, DivergenceExitsThreeInOneLine) {
   if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
   const fs::path out = fs::temp_directory_path() / ("bmc_cli_diverge_" + std::to_string(::getpid()));

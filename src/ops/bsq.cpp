@@ -1,0 +1,223 @@
+#include "ops/bsq.h"
+
+#if BMC_HAS_CUDA
+#include "ops/bsq_cuda.h"
+#endif
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/bit_planes.cuh"
+#include "kernels/fixed_sum.cuh"
+#include "ops/check.h"
+
+namespace bmc::ops {
+namespace {
+
+int bits_of(const Tensor& planes) { return static_cast<int>(planes.dim(0)); }
+
+void check_planes(const char* op, const Tensor& pos, const Tensor& neg, int64_t n) {
+  check_dtype(op, "pos", pos, DType::F32);
+  check_shape(op, "neg", neg, pos.shape());
+  BMC_CHECK(pos.rank() == 2 && pos.dim(1) == n && pos.dim(0) >= 1 && pos.dim(0) <= 16, op,
+            ": planes must be [bits (1..16), ", n, "], got ", pos.describe());
+}
+
+void check_scalar(const char* op, const char* name, const Tensor& t) {
+  check_dtype(op, name, t, DType::F32);
+  BMC_CHECK(t.numel() == 1, op, ": ", name, " must hold one value, got ", t.describe());
+}
+
+// The chunk sums of value(j) over [0, n), in the layout of kernels/fixed_sum.cuh.
+template <class Value>
+std::vector<float> chunk_sums(int64_t n, Value value) {
+  const int64_t chunks = fixed_sum_chunks(n);
+  std::vector<float> partials(static_cast<size_t>(chunks));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c)
+    partials[c] = fixed_sum_chunk_host(c * kFixedSumChunk, n, kFixedSumChunk, value);
+  return partials;
+}
+
+float total_of(const std::vector<float>& partials) {
+  return fixed_sum_partials_host(partials.data(), static_cast<int64_t>(partials.size()));
+}
+
+}  // namespace
+
+void bsq_forward(Tensor& w, const Tensor& pos, const Tensor& neg, const Tensor& scale) {
+  const int64_t n = w.numel();
+  check_planes("bsq_forward", pos, neg, n);
+  check_dtype("bsq_forward", "w", w, DType::F32);
+  check_scalar("bsq_forward", "scale", scale);
+  check_same_device("bsq_forward", {&w, &pos, &neg, &scale});
+  if (w.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_forward_cuda(w, pos, neg, scale));
+  const int bits = bits_of(pos);
+  const float s = scale.data<float>()[0];
+  const float* p = pos.data<float>();
+  const float* q = neg.data<float>();
+  float* out = w.data<float>();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t j = 0; j < n; ++j) out[j] = bit_plane_effective(p, q, j, n, bits, s);
+}
+
+void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, const Tensor* mask, const Tensor& pos,
+                  const Tensor& neg, const Tensor& scale, const Tensor& coef, bool ste) {
+  const int64_t n = g.numel();
+  check_planes("bsq_backward", pos, neg, n);
+  check_shape("bsq_backward", "dpos", dpos, pos.shape());
+  check_shape("bsq_backward", "dneg", dneg, pos.shape());
+  check_dtype("bsq_backward", "g", g, DType::F32);
+  if (mask) check_shape("bsq_backward", "mask", *mask, g.shape());
+  check_scalar("bsq_backward", "scale", scale);
+  check_scalar("bsq_backward", "dscale", dscale);
+  BMC_CHECK(coef.numel() == pos.dim(0), "bsq_backward: ", coef.numel(), " coefficients for ", pos.dim(0), " planes");
+  check_same_device("bsq_backward", {&dpos, &dneg, &dscale, &g, &pos, &neg, &scale, &coef});
+  if (mask) check_same_device("bsq_backward", {&g, mask});
+  if (g.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_backward_cuda(dpos, dneg, dscale, g, mask, pos, neg, scale, coef, ste));
+  const int bits = bits_of(pos);
+  const float s = scale.data<float>()[0];
+  const float *pg = g.data<float>(), *pm = mask ? mask->data<float>() : nullptr;
+  const float *p = pos.data<float>(), *q = neg.data<float>(), *c = coef.data<float>();
+  float *dp = dpos.data<float>(), *dq = dneg.data<float>();
+  // The plane gradients and the scale's lane terms in one pass, as the kernel does.
+  const std::vector<float> partials = chunk_sums(n, [&](int64_t j) {
+    const float gj = ste ? (pm ? mul_rn(pg[j], pm[j]) : pg[j]) : 0.0f;
+    bit_plane_grads(dp, dq, p, q, c, j, n, bits, s, gj);
+    return mul_rn(gj, bit_plane_quantize(bit_plane_sum(p + j, q + j, bits, n), bits));
+  });
+  if (n > 0) dscale.data<float>()[0] = add_rn(dscale.data<float>()[0], total_of(partials));
+}
+
+void bsq_regularizer(Tensor& coef, Tensor& value, const Tensor& pos, const Tensor& neg, float weight) {
+  check_dtype("bsq_regularizer", "pos", pos, DType::F32);
+  check_shape("bsq_regularizer", "neg", neg, pos.shape());
+  BMC_CHECK(pos.rank() == 2 && coef.numel() == pos.dim(0), "bsq_regularizer: ", coef.numel(), " coefficients for ",
+            pos.describe());
+  check_scalar("bsq_regularizer", "value", value);
+  check_same_device("bsq_regularizer", {&coef, &value, &pos, &neg});
+  if (pos.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_regularizer_cuda(coef, value, pos, neg, weight));
+  const int bits = bits_of(pos);
+  const int64_t n = pos.dim(1);
+  float sum = 0.0f;
+  for (int i = 0; i < bits; ++i) {
+    const float* p = pos.data<float>() + i * n;
+    const float* q = neg.data<float>() + i * n;
+    const std::vector<float> partials =
+        chunk_sums(n, [&](int64_t j) { return add_rn(mul_rn(p[j], p[j]), mul_rn(q[j], q[j])); });
+    const float norm = std::sqrt(add_rn(1e-8f, n > 0 ? total_of(partials) : 0.0f));
+    coef.data<float>()[i] = weight / norm;
+    sum = add_rn(sum, norm);
+  }
+  value.data<float>()[0] = mul_rn(weight, sum);
+}
+
+void bsq_codes(Tensor& codes, const Tensor& pos, const Tensor& neg) {
+  const int64_t n = codes.numel();
+  check_planes("bsq_codes", pos, neg, n);
+  check_dtype("bsq_codes", "codes", codes, DType::I32);
+  check_same_device("bsq_codes", {&codes, &pos, &neg});
+  if (pos.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_codes_cuda(codes, pos, neg));
+  const int bits = bits_of(pos);
+  const float *p = pos.data<float>(), *q = neg.data<float>();
+  int32_t* out = codes.data<int32_t>();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t j = 0; j < n; ++j) out[j] = bit_plane_code(p, q, j, n, bits);
+}
+
+void bsq_write_codes(Tensor& pos, Tensor& neg, const Tensor& codes) {
+  const int64_t n = codes.numel();
+  check_planes("bsq_write_codes", pos, neg, n);
+  check_dtype("bsq_write_codes", "codes", codes, DType::I32);
+  check_same_device("bsq_write_codes", {&codes, &pos, &neg});
+  const int bits = bits_of(pos);
+  if (!codes.device().is_cuda()) {
+    const int32_t limit = (1 << bits) - 1;
+    for (const int32_t c : codes.to_vector<int32_t>())
+      BMC_CHECK(c >= -limit && c <= limit, "bsq_write_codes: code ", c, " does not fit ", bits, " bits");
+  }
+  if (pos.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_write_codes_cuda(pos, neg, codes));
+  float *p = pos.data<float>(), *q = neg.data<float>();
+  const int32_t* in = codes.data<int32_t>();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t j = 0; j < n; ++j) bit_plane_write_code(p, q, in[j], j, n, bits);
+}
+
+void bsq_latent_forward(Tensor& w, const Tensor& u, const Tensor& scale, int bits) {
+  check_dtype("bsq_latent_forward", "u", u, DType::F32);
+  check_shape("bsq_latent_forward", "w", w, u.shape());
+  check_scalar("bsq_latent_forward", "scale", scale);
+  check_same_device("bsq_latent_forward", {&w, &u, &scale});
+  BMC_CHECK(bits >= 1 && bits <= 16, "bsq_latent_forward: precision must be 1..16 bits, got ", bits);
+  if (u.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_latent_forward_cuda(w, u, scale, bits));
+  const int64_t n = u.numel();
+  const float s = scale.data<float>()[0];
+  const float* pu = u.data<float>();
+  float* pw = w.data<float>();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t j = 0; j < n; ++j) pw[j] = mul_rn(s, bit_plane_quantize(pu[j], bits));
+}
+
+void bsq_latent_backward(Tensor& du, Tensor& dscale, const Tensor& g, const Tensor& u, const Tensor& scale, int bits) {
+  check_dtype("bsq_latent_backward", "u", u, DType::F32);
+  check_shape("bsq_latent_backward", "g", g, u.shape());
+  check_shape("bsq_latent_backward", "du", du, u.shape());
+  check_scalar("bsq_latent_backward", "scale", scale);
+  check_scalar("bsq_latent_backward", "dscale", dscale);
+  check_same_device("bsq_latent_backward", {&du, &dscale, &g, &u, &scale});
+  if (u.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_latent_backward_cuda(du, dscale, g, u, scale, bits));
+  const int64_t n = u.numel();
+  const float s = scale.data<float>()[0];
+  const float *pu = u.data<float>(), *pg = g.data<float>();
+  float* pdu = du.data<float>();
+  const std::vector<float> partials = chunk_sums(n, [&](int64_t j) {
+    pdu[j] = add_rn(pdu[j], mul_rn(s, pg[j]));
+    return mul_rn(pg[j], bit_plane_quantize(pu[j], bits));
+  });
+  if (n > 0) dscale.data<float>()[0] = add_rn(dscale.data<float>()[0], total_of(partials));
+}
+
+void bsq_act_forward(Tensor& y, const Tensor& x, const Tensor& clip, int bits) {
+  check_dtype("bsq_act_forward", "x", x, DType::F32);
+  check_shape("bsq_act_forward", "y", y, x.shape());
+  check_scalar("bsq_act_forward", "clip", clip);
+  check_same_device("bsq_act_forward", {&y, &x, &clip});
+  BMC_CHECK(bits >= 0 && bits <= 16, "bsq_act_forward: activation bits must be 0..16, got ", bits);
+  if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_act_forward_cuda(y, x, clip, bits));
+  const int64_t n = x.numel();
+  const float c = clip.data<float>()[0];
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+  float m = 0.0f;
+  if (bits > 0) {
+#pragma omp parallel for reduction(max : m) schedule(static) if (n > 65536)
+    for (int64_t j = 0; j < n; ++j) m = std::max(m, std::fabs(bsq_act_clip(px[j], c)));
+  }
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t j = 0; j < n; ++j) {
+    const float v = bsq_act_clip(px[j], c);
+    py[j] = bits > 0 ? bsq_act_quantize(v, m, bits) : v;
+  }
+}
+
+void bsq_act_backward(Tensor& dx, Tensor* dclip, const Tensor& dy, const Tensor& x, const Tensor& clip, bool pact) {
+  check_dtype("bsq_act_backward", "dy", dy, DType::F32);
+  check_shape("bsq_act_backward", "x", x, dy.shape());
+  check_shape("bsq_act_backward", "dx", dx, dy.shape());
+  check_scalar("bsq_act_backward", "clip", clip);
+  if (dclip) check_scalar("bsq_act_backward", "dclip", *dclip);
+  check_same_device("bsq_act_backward", {&dx, &dy, &x, &clip});
+  if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_act_backward_cuda(dx, dclip, dy, x, clip, pact));
+  const int64_t n = x.numel();
+  const float c = clip.data<float>()[0];
+  const float *px = x.data<float>(), *pdy = dy.data<float>();
+  float* pdx = dx.data<float>();
+  const std::vector<float> partials = chunk_sums(n, [&](int64_t j) {
+    const float d = pdy[j], v = px[j];
+    pdx[j] = bsq_act_clip_grad(d, v, c, pact);
+    return v >= c ? d : 0.0f;
+  });
+  if (dclip && n > 0) dclip->data<float>()[0] = add_rn(dclip->data<float>()[0], total_of(partials));
+}
+
+}  // namespace bmc::ops
