@@ -25,25 +25,25 @@ namespace {
 constexpr const char* kConvertBits = "model_bits.safetensors";
 constexpr const char* kConvertFloat = "model_float.safetensors";
 
-// A bit-form file, or the run directory of bsq train (its final model), bsq finetune (its best)
-// or bsq convert.
+// A bit-form file, or a run directory: bsq finetune's best model (upstream keeps the best
+// fine-tuned model), bsq train's final one (re-quantized after the last epoch, the one upstream
+// fine-tunes), bsq convert's bit form.
 std::string resolve_bits(const std::string& from, const char* flag) {
   if (from.empty()) throw UsageError{std::string("--") + flag + " is required"};
   if (!std::filesystem::is_directory(from)) {
     if (!std::filesystem::exists(from)) throw UsageError{std::string("--") + flag + " " + from + " does not exist"};
     return from;
   }
-  for (const char* name : {"model_final_bits.safetensors", "model_best_bits.safetensors", kConvertBits}) {
-    const std::string path = (std::filesystem::path(from) / name).string();
-    if (std::filesystem::exists(path)) {
-      if (std::string(name) == "model_best_bits.safetensors" &&
-          std::filesystem::exists((std::filesystem::path(from) / "model_final_bits.safetensors")))
-        continue;
-      return path;
-    }
-  }
-  throw UsageError{std::string("--") + flag + " " + from +
-                   " holds no bit form (model_final_bits / model_best_bits / model_bits.safetensors); is the run finished?"};
+  const std::string dir = std::filesystem::path(from).lexically_normal().filename().string().empty()
+                              ? std::filesystem::path(from).lexically_normal().parent_path().filename().string()
+                              : std::filesystem::path(from).lexically_normal().filename().string();
+  const char* name = dir.rfind("bsq_finetune_", 0) == 0 ? "model_best_bits.safetensors"
+                     : dir.rfind("bsq_train_", 0) == 0  ? "model_final_bits.safetensors"
+                                                        : kConvertBits;
+  const std::string path = (std::filesystem::path(from) / name).string();
+  if (!std::filesystem::exists(path))
+    throw UsageError{std::string("--") + flag + " " + from + " holds no " + name + " (is the run finished?)"};
+  return path;
 }
 
 int parse_act(const Args& args) {

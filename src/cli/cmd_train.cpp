@@ -59,7 +59,18 @@ int run_train(const std::vector<std::string>& argv) {
                          options_from_flags(args, session.train_loader().steps_per_epoch()));
   const train::TrainResult result = trainer.run();
   nlohmann::json summary = session.summary(result, trainer.total_steps());
-  if (args.given("mask")) summary["density"] = compress::mask_file_density(args.get("mask"));
+  if (args.given("mask")) {
+    // A layer the mask file leaves out stays dense (OpenLTH's masks omit ignored layers): the
+    // density counts every prunable weight; mask_density is over the layers the file lists.
+    int64_t remaining = 0, total = 0;
+    for (const compress::LayerDensity& d : compress::layer_densities(*model, {})) {
+      remaining += d.remaining;
+      total += d.total;
+    }
+    summary["density"] = total > 0 ? static_cast<double>(remaining) / static_cast<double>(total) : 1.0;
+    summary["mask_density"] = compress::mask_file_density(args.get("mask"));
+    summary["dense_layers"] = compress::layers_without_mask(args.get("mask"), *model);
+  }
   // Quantized models tie more often: the strict argmax, as bmc quantize reports it.
   if (qat) summary["test_top1_argmax"] = compress::strict_top1(*model, session.test_loader());
   dir.write_summary(summary);

@@ -12,6 +12,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/run_dir.h"
 #include "core/version.h"
 #include "train/diverged.h"
 
@@ -68,19 +69,23 @@ int main(int argc, char** argv) {
   try {
     return it->second.run(std::vector<std::string>(argv + 2, argv + argc));
   } catch (const bmc::cli::UsageError& e) {
+    bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "%s\n", e.message.c_str());
     return 2;
   } catch (const bmc::Error& e) {
+    bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.message().c_str());
     return 2;
   } catch (const nlohmann::json::exception& e) {
     // A JSON value of the wrong type in a file the command read (run directories are JSON).
+    bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "bmc %s: malformed JSON in an input file: %s\n", argv[1], e.what());
     return 2;
   } catch (const bmc::train::DivergedError& e) {
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
     return 3;
   } catch (const std::exception& e) {
+    bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
     return 1;
   }

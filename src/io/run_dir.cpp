@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -74,6 +75,29 @@ void remove_stale_temp_files(const std::string& dir) {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string>& created_run_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+
+}  // namespace
+
+void RunDir::remove_unused_created() {
+  for (const std::string& path : created_run_dirs()) {
+    std::error_code ec;
+    bool unused = std::filesystem::is_directory(path, ec);
+    for (auto it = std::filesystem::directory_iterator(path, ec); unused && !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      unused = name == "hparams.json" || name == ".lock";
+    }
+    if (unused && !ec) std::filesystem::remove_all(path, ec);
+  }
+  created_run_dirs().clear();
+}
+
 RunDir RunDir::open(const std::string& root, const std::string& kind, const std::string& hash,
                     const nlohmann::json& hparams) {
   BMC_CHECK(!root.empty(), "the output folder (--out) is empty");
@@ -81,8 +105,9 @@ RunDir RunDir::open(const std::string& root, const std::string& kind, const std:
             " exists and is not a folder");
   RunDir dir(root + "/" + kind + "_" + hash);
   std::error_code ec;
-  std::filesystem::create_directories(dir.path_, ec);
+  const bool created = std::filesystem::create_directories(dir.path_, ec);
   BMC_CHECK(!ec, "cannot create the run directory ", dir.path_, ": ", ec.message());
+  if (created) created_run_dirs().push_back(dir.path_);
   dir.lock_ = lock_directory(dir.path_);
   remove_stale_temp_files(dir.path_);
   const std::string hp = dir.file("hparams.json");

@@ -38,6 +38,11 @@ class RunDir {
 
   class Lock;  // the flock, shared by this process's RunDirs of one directory
 
+  // Removes the run directories this process created that still hold nothing but their
+  // hparams.json (a command that failed before doing any work leaves no debris). Called on the
+  // error paths of the command line.
+  static void remove_unused_created();
+
  private:
   std::string path_;
   std::shared_ptr<const Lock> lock_;

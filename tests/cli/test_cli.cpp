@@ -161,19 +161,35 @@ nlohmann::json last_json(const CliResult& r) {
   return nlohmann::json::parse(r.output.substr(at == std::string::npos ? r.output.find('{') : at + 1));
 }
 
+// A tiny ImageNet-layout folder and a cifar_resnet_8 trained on it for two steps: the common
+// flags of the method commands and the float checkpoint they start from. Removed afterwards.
+struct TinyResnetRun {
+  fs::path root, out;
+  std::string data, common, checkpoint;
+  explicit TinyResnetRun(const std::string& name)
+      : root(fs::temp_directory_path() / ("bmc_cli_" + name + "_" + std::to_string(::getpid()))), out(root / "runs") {
+    make_tiny_imagenet(root / "data");
+    data = " --data " + (root / "data").string() +
+           " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu --out " + out.string();
+    common = "--model cifar_resnet_8 --dataset imagenet --num-classes 10" + data;
+    const CliResult t = run_cli("train " + common + " --training-steps 2it --json");
+    EXPECT_EQ(t.code, 0) << t.output;
+    if (t.code == 0) checkpoint = last_json(t).at("run_dir").get<std::string>() + "/model_final.safetensors";
+  }
+  ~TinyResnetRun() { fs::remove_all(root); }
+};
+
 // The SPARQ commands on the tiny ImageNet-layout folder: a dense checkpoint becomes a 2:4 one in
 // two commands (prune --pattern 2:4, train --mask --init-from), then quantize and every eval mode
 // (on cifar_resnet_8, for time), and the ImageNet commands of the README on resnet18.
 TEST(Cli, SparqQuantizesEvaluatesAndRunsStcOnATwoOfFourCheckpoint) {
-  const fs::path root = fs::temp_directory_path() / ("bmc_cli_sparq_" + std::to_string(::getpid()));
-  const fs::path out = root / "runs";
-  make_tiny_imagenet(root / "data");
-  const std::string data = " --data " + (root / "data").string() +
-                           " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu --out " + out.string();
-  const std::string common = "--model cifar_resnet_8 --dataset imagenet --num-classes 10" + data;
-  const CliResult t = run_cli("train " + common + " --training-steps 2it --json");
-  ASSERT_EQ(t.code, 0) << t.output;
-  const std::string dense = last_json(t).at("run_dir").get<std::string>() + "/model_final.safetensors";
+  const TinyResnetRun run("sparq");
+  ASSERT_FALSE(run.checkpoint.empty());
+  const fs::path& root = run.root;
+  const fs::path& out = run.out;
+  const std::string& data = run.data;
+  const std::string& common = run.common;
+  const std::string& dense = run.checkpoint;
   const CliResult p =
       run_cli("prune --model cifar_resnet_8 --checkpoint " + dense + " --pattern 2:4 --json --out " + out.string());
   ASSERT_EQ(p.code, 0) << p.output;
@@ -232,19 +248,13 @@ TEST(Cli, SparqQuantizesEvaluatesAndRunsStcOnATwoOfFourCheckpoint) {
                                " --calib-batches 1 --round-mode RAW --shift-opt 5 --bit-group 4 --vsparq --json");
   ASSERT_EQ(re.code, 0) << re.output;
   EXPECT_EQ(last_json(re).at("examples").get<int>(), 4);
-  fs::remove_all(root);
 }
 
 TEST(Cli, BsqConvertsTrainsFinetunesAndItsFloatExportEvaluatesTheSame) {
-  const fs::path root = fs::temp_directory_path() / ("bmc_cli_bsq_" + std::to_string(::getpid()));
-  const fs::path out = root / "runs";
-  make_tiny_imagenet(root / "data");
-  const std::string data = " --data " + (root / "data").string() +
-                           " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu --out " + out.string();
-  const std::string common = "--model cifar_resnet_8 --dataset imagenet --num-classes 10" + data;
-  const CliResult t = run_cli("train " + common + " --training-steps 2it --json");
-  ASSERT_EQ(t.code, 0) << t.output;
-  const std::string fp = last_json(t).at("run_dir").get<std::string>() + "/model_final.safetensors";
+  const TinyResnetRun run("bsq");
+  ASSERT_FALSE(run.checkpoint.empty());
+  const std::string& common = run.common;
+  const std::string& fp = run.checkpoint;
   const CliResult c = run_cli("bsq convert " + common + " --checkpoint " + fp + " --json");
   ASSERT_EQ(c.code, 0) << c.output;
   const auto cs = last_json(c);
@@ -281,7 +291,23 @@ TEST(Cli, BsqConvertsTrainsFinetunesAndItsFloatExportEvaluatesTheSame) {
     EXPECT_EQ(r.code, 2) << bad << "\n" << r.output;
     EXPECT_EQ(lines(r.output), 1) << bad << "\n" << r.output;
   }
-  fs::remove_all(root);
+}
+
+TEST(Cli, AFailedStartLeavesNoRunDirectory) {
+  if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_debris_" + std::to_string(::getpid()));
+  fs::create_directories(out);
+  const Tensor wrong = Tensor::zeros({2, 2});
+  const std::string mask = (out / "mask.safetensors").string();
+  io::save_safetensors(mask, {{"fc.weight", &wrong}});
+  const CliResult r = run_cli("train --training-steps 1it --device cpu --mask " + mask + " --out " + (out / "runs").string());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("has shape"), std::string::npos) << r.output;
+  size_t left = 0;
+  if (fs::exists(out / "runs"))
+    for (const auto& e : fs::directory_iterator(out / "runs")) left += e.is_directory();
+  EXPECT_EQ(left, 0u) << "the run directory of a run that never started is removed";
+  fs::remove_all(out);
 }
 
 TEST(Cli, DivergenceExitsThreeInOneLine) {
@@ -405,6 +431,17 @@ TEST(Cli, PruneWritesAMaskOfTheRequestedDensity) {
   const auto random_summary = nlohmann::json::parse(random.output.substr(random.output.find('{')));
   EXPECT_EQ(random_summary["layers"], summary["layers"]) << "random pruning keeps the per-layer counts";
   EXPECT_NE(random_summary["mask"], summary["mask"]);
+  if (!test::real_mnist_dir().empty()) {
+    // Training under a mask that leaves fc.weight out (dense, as OpenLTH's masks do): the density
+    // is over every prunable weight, the mask's own beside it.
+    const CliResult t = run_cli("train --model mnist_lenet_300_100 --training-steps 1it --device cpu --json --mask " +
+                                summary["mask"].get<std::string>() + " --out " + out.string());
+    ASSERT_EQ(t.code, 0) << t.output;
+    const auto ts = nlohmann::json::parse(t.output.substr(t.output.rfind("\n{") + 1));
+    EXPECT_DOUBLE_EQ(ts["density"].get<double>(), (265200 / 4 + 1000) / 266200.0);
+    EXPECT_DOUBLE_EQ(ts["mask_density"].get<double>(), 0.25);
+    EXPECT_EQ(ts["dense_layers"], nlohmann::json::array({"fc.weight"}));
+  }
   fs::remove_all(out);
 }
 

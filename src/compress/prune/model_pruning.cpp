@@ -179,6 +179,14 @@ void load_mask(const std::string& path, nn::Model& model) {
   zero_masked_state(model);
 }
 
+std::vector<std::string> layers_without_mask(const std::string& path, nn::Model& model) {
+  const io::SafeTensors file = read_mask_file(path);
+  std::vector<std::string> out;
+  for (nn::Parameter* p : model.parameters())
+    if (p->prunable() && !file.contains(p->name)) out.push_back(p->name);
+  return out;
+}
+
 double mask_file_density(const std::string& path) {
   int64_t ones = 0, total = 0;
   for (const auto& [name, t] : read_mask_file(path).tensors) {

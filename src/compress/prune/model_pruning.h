@@ -49,6 +49,8 @@ void zero_masked_state(nn::Model& model);
 void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore);
 // Loads the masks and zeroes the masked weights and momentum.
 void load_mask(const std::string& path, nn::Model& model);
+// The prunable weights of the model a mask file has no entry for (they stay dense).
+std::vector<std::string> layers_without_mask(const std::string& path, nn::Model& model);
 // Fraction of ones over all tensors of a mask file (the density of the layers it prunes).
 double mask_file_density(const std::string& path);
 
