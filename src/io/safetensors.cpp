@@ -1,5 +1,7 @@
 #include "io/safetensors.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -38,6 +40,30 @@ const Tensor& SafeTensors::at(const std::string& name) const {
   BMC_CHECK(it != tensors.end(), "safetensors: no tensor named '", name, "'");
   return it->second;
 }
+
+namespace {
+
+// The checksum of bmc's files: zlib's CRC-32 of the data section, in 1 GiB pieces (zlib takes
+// 32-bit lengths).
+constexpr const char* kChecksumKey = "bmc_data_crc32";
+
+uint32_t crc32_of(uint32_t crc, const char* data, uint64_t n) {
+  while (n > 0) {
+    const uInt piece = static_cast<uInt>(std::min<uint64_t>(n, uint64_t{1} << 30));
+    crc = static_cast<uint32_t>(::crc32(crc, reinterpret_cast<const Bytef*>(data), piece));
+    data += piece;
+    n -= piece;
+  }
+  return crc;
+}
+
+std::string hex32(uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", v);
+  return buf;
+}
+
+}  // namespace
 
 SafeTensors load_safetensors(const std::string& path) {
   const std::string bytes = read_file(path);
@@ -98,14 +124,40 @@ SafeTensors load_safetensors(const std::string& path) {
   for (size_t i = 1; i < ranges.size(); ++i)
     BMC_CHECK(ranges[i].first >= ranges[i - 1].second, path, ": tensors overlap in the data section (bytes ",
               ranges[i].first, "..", ranges[i - 1].second, " belong to two tensors)");
+  // Files bmc wrote carry a checksum of their data (a flipped byte would otherwise load silently);
+  // files from elsewhere have none.
+  if (const auto it = out.metadata.find(kChecksumKey); it != out.metadata.end()) {
+    const std::string actual = hex32(crc32_of(0, bytes.data() + data_start, data_len));
+    BMC_CHECK(actual == it->second, path, ": the data does not match its checksum (crc32 ", actual, ", recorded ",
+              it->second, "): the file is corrupt; restore it, or remove it and rerun the command that wrote it");
+    out.metadata.erase(it);
+  }
   return out;
 }
 
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, const Tensor*>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
+  // Device tensors come to the host once: for the checksum and for writing.
+  std::vector<Tensor> host_copies;
+  std::vector<const Tensor*> hosts;
+  for (const auto& [name, t] : tensors) {
+    BMC_CHECK(t && t->defined(), "save_safetensors: tensor '", name, "' is undefined");
+    if (t->device().is_cpu()) {
+      hosts.push_back(t);
+    } else {
+      host_copies.push_back(t->to(Device::cpu()));
+      hosts.push_back(nullptr);
+    }
+  }
+  for (size_t i = 0, copy = 0; i < hosts.size(); ++i)
+    if (!hosts[i]) hosts[i] = &host_copies[copy++];
+  uint32_t crc = 0;
+  for (const Tensor* h : hosts) crc = crc32_of(crc, static_cast<const char*>(h->raw()), h->nbytes());
+  std::map<std::string, std::string> with_checksum = metadata;
+  with_checksum[kChecksumKey] = hex32(crc);
   nlohmann::json header = nlohmann::json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  header["__metadata__"] = with_checksum;
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
     BMC_CHECK(t && t->defined(), "save_safetensors: tensor '", name, "' is undefined");
@@ -121,14 +173,7 @@ void save_safetensors(const std::string& path,
   AtomicFileWriter writer(path);
   writer.write(&header_len, 8);
   writer.write(text);
-  for (const auto& [name, t] : tensors) {
-    if (t->device().is_cpu()) {
-      writer.write(t->raw(), t->nbytes());
-    } else {
-      const Tensor host = t->to(Device::cpu());
-      writer.write(host.raw(), host.nbytes());
-    }
-  }
+  for (const Tensor* h : hosts) writer.write(h->raw(), h->nbytes());
   writer.commit();
 }
 

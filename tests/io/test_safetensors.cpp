@@ -102,6 +102,24 @@ TEST(SafeTensors, RejectsWrongTypesAndOverlappingTensors) {
   std::filesystem::remove(path);
 }
 
+TEST(SafeTensors, AFlippedDataByteFailsTheChecksum) {
+  const std::string path = temp_path("checksum.safetensors");
+  const Tensor w = Tensor::from_vector<float>({1.0f, 2.0f, 3.0f, 4.0f}, {4});
+  io::save_safetensors(path, {{"w", &w}}, {{"arch", "mlp"}});
+  const io::SafeTensors ok = io::load_safetensors(path);
+  EXPECT_EQ(ok.metadata, (std::map<std::string, std::string>{{"arch", "mlp"}})) << "the checksum is bmc's, not the caller's";
+  std::string bytes = io::read_file(path);
+  bytes[bytes.size() - 3] ^= 0x10;  // inside the last float
+  io::write_file_atomic(path, bytes);
+  try {
+    io::load_safetensors(path);
+    FAIL() << "a corrupt file loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("does not match its checksum"), std::string::npos) << e.message();
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(AtomicFile, UncommittedWriteLeavesNothing) {
   const std::string path = temp_path("atomic.txt");
   std::filesystem::remove(path);
