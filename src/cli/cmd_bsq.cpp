@@ -222,7 +222,10 @@ int bsq_train_or_finetune(const std::vector<std::string>& argv, bool finetune) {
   const nlohmann::json report = summary_of(session, layers, acts, final_eval);
   summary["bsq"] = report["bsq"];
   summary["precisions"] = report["precisions"];
+  // The test figures are the final model's (for bsq train: after the last re-quantization).
   summary["test_top1"] = final_eval.top1;
+  summary["test_top5"] = final_eval.top5;
+  summary["test_loss"] = final_eval.loss;
   summary["final"] = eval_json(final_eval);
   summary["start"] = eval_json(start_eval);
   summary["regularizer"] = compress::bsq_regularizer_value(layers);

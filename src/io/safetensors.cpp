@@ -65,8 +65,9 @@ std::string hex32(uint32_t v) {
 
 }  // namespace
 
-SafeTensors load_safetensors(const std::string& path) {
-  const std::string bytes = read_file(path);
+SafeTensors load_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
+
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& path) {
   BMC_CHECK(bytes.size() >= 8, path, ": not a safetensors file (", bytes.size(), " bytes, need at least 8)");
   uint64_t header_len = 0;
   std::memcpy(&header_len, bytes.data(), 8);

@@ -20,6 +20,8 @@ struct SafeTensors {
 };
 
 SafeTensors load_safetensors(const std::string& path);
+// The same from the file's bytes; `name` labels the errors.
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& name);
 
 // Writes atomically; tensors on a device are copied to the host first.
 void save_safetensors(const std::string& path,

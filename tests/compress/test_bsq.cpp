@@ -407,6 +407,15 @@ TEST(BsqConformance, Item20SchemeReproducedAndZeroBitLayersOutputZero) {
                Error);
 }
 
+TEST(Bsq, ImagenetResnetsQuantizeEveryConvButTheDownsamples) {
+  auto model = models::make_model("resnet50", Device::cpu());
+  const auto params = compress::bsq_parameters(*model);
+  EXPECT_EQ(params.size(), 49u + 2u) << "stem + 16 bottlenecks x 3 convs, fc weight and bias";
+  for (const nn::Parameter* p : params) EXPECT_EQ(p->name.find("downsample"), std::string::npos) << p->name;
+  const auto sites = compress::bsq_activation_sites(*model);
+  EXPECT_EQ(sites.size(), 16u * 3u) << "relu1, relu2 and relu_out of every bottleneck";
+}
+
 TEST(Bsq, PactPassesInsideTheClipAndTrainsTheClipFromAbove) {
   compress::BsqActivation a(3, false, Device::cpu());
   ASSERT_TRUE(a.pact());
