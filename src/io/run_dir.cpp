@@ -142,6 +142,7 @@ void RunDir::append_metrics(const nlohmann::json& row) const {
   BMC_CHECK(out.good(), "cannot append to ", file("metrics.jsonl"));
   out << row.dump() << "\n";
   out.flush();
+  BMC_CHECK(out.good(), "cannot append to ", file("metrics.jsonl"), ": ", std::strerror(errno), " (disk full?)");
 }
 
 void RunDir::truncate_metrics_after(int64_t step) const {

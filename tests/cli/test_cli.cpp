@@ -310,6 +310,35 @@ TEST(Cli, AFailedStartLeavesNoRunDirectory) {
   fs::remove_all(out);
 }
 
+// A full disk, as a file-size limit (ulimit -f, SIGXFSZ ignored, so writes fail with EFBIG the way
+// they fail with ENOSPC): the command stops with one line naming the file, exit 2, and leaves no
+// torn file: every file it wrote is complete, and a rerun without the limit finishes from there.
+TEST(Cli, AFullDiskIsOneLineAndLeavesNoTornFiles) {
+  if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
+  const fs::path out = fs::temp_directory_path() / ("bmc_cli_full_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  const std::string train = "train --training-steps 2ep --device cpu --out " + out.string();
+  // 600 KiB: room for the hparams and metrics, not for a 1 MiB checkpoint.
+  const std::string limited = "bash -c \"trap '' XFSZ; ulimit -f 600; exec " + std::string(BMC_CLI_PATH) + " " + train +
+                              "\" 2>&1";
+  FILE* pipe = ::popen(limited.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) output += buf.data();
+  const int status = ::pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 2) << output;
+  const std::string last = output.substr(output.rfind('\n', output.size() - 2) + 1);
+  EXPECT_NE(last.find("File too large"), std::string::npos) << output;
+  for (const auto& run : fs::directory_iterator(out))
+    for (const auto& f : fs::directory_iterator(run.path()))
+      EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << "a torn temporary file: " << f.path();
+  const CliResult rerun = run_cli(train + " --json");
+  EXPECT_EQ(rerun.code, 0) << rerun.output;
+  fs::remove_all(out);
+}
+
 TEST(Cli, DivergenceExitsThreeInOneLine) {
   if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
   const fs::path out = fs::temp_directory_path() / ("bmc_cli_diverge_" + std::to_string(::getpid()));
