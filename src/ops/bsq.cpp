@@ -39,6 +39,21 @@ std::vector<float> chunk_sums(int64_t n, Value value) {
   return partials;
 }
 
+// Rows of elements at a time, planes outer: the same additions per element as bit_plane_sum (in
+// plane order), but over contiguous rows the compiler vectorizes.
+constexpr int64_t kRowBlock = 1024;
+
+void plane_sums(float* acc, const float* p, const float* q, int64_t n, int bits, int64_t count) {
+  for (int64_t j = 0; j < count; ++j) acc[j] = 0.0f;
+  for (int i = 0; i < bits; ++i) {
+    const float e = bit_plane_weight(i, bits);
+    const float* pi = p + i * n;
+    const float* qi = q + i * n;
+#pragma omp simd
+    for (int64_t j = 0; j < count; ++j) acc[j] = add_rn(acc[j], mul_rn(add_rn(pi[j], -qi[j]), e));
+  }
+}
+
 float total_of(const std::vector<float>& partials) {
   return fixed_sum_partials_host(partials.data(), static_cast<int64_t>(partials.size()));
 }
@@ -57,8 +72,14 @@ void bsq_forward(Tensor& w, const Tensor& pos, const Tensor& neg, const Tensor& 
   const float* p = pos.data<float>();
   const float* q = neg.data<float>();
   float* out = w.data<float>();
+  const int64_t blocks = ceil_div(n, kRowBlock);
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t j = 0; j < n; ++j) out[j] = bit_plane_effective(p, q, j, n, bits, s);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t begin = b * kRowBlock, count = std::min(kRowBlock, n - begin);
+    float acc[kRowBlock];
+    plane_sums(acc, p + begin, q + begin, n, bits, count);
+    for (int64_t j = 0; j < count; ++j) out[begin + j] = mul_rn(s, bit_plane_quantize(acc[j], bits));
+  }
 }
 
 void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, const Tensor* mask, const Tensor& pos,
@@ -80,12 +101,34 @@ void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, c
   const float *pg = g.data<float>(), *pm = mask ? mask->data<float>() : nullptr;
   const float *p = pos.data<float>(), *q = neg.data<float>(), *c = coef.data<float>();
   float *dp = dpos.data<float>(), *dq = dneg.data<float>();
-  // The plane gradients and the scale's lane terms in one pass, as the kernel does.
-  const std::vector<float> partials = chunk_sums(n, [&](int64_t j) {
-    const float gj = ste ? (pm ? mul_rn(pg[j], pm[j]) : pg[j]) : 0.0f;
-    bit_plane_grads(dp, dq, p, q, c, j, n, bits, s, gj);
-    return mul_rn(gj, bit_plane_quantize(bit_plane_sum(p + j, q + j, bits, n), bits));
-  });
+  // Per chunk: the plane sums (planes outer), the plane gradients row by row, then the scale's
+  // lane sums in the kernel's order.
+  const int64_t chunks = fixed_sum_chunks(n);
+  std::vector<float> partials(static_cast<size_t>(chunks));
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t begin = chunk * kFixedSumChunk, count = std::min<int64_t>(kFixedSumChunk, n - begin);
+    std::vector<float> gj(static_cast<size_t>(count)), qj(static_cast<size_t>(count));
+    for (int64_t j = 0; j < count; ++j)
+      gj[j] = ste ? (pm ? mul_rn(pg[begin + j], pm[begin + j]) : pg[begin + j]) : 0.0f;
+    for (int i = 0; i < bits; ++i) {
+      const float se = mul_rn(s, bit_plane_weight(i, bits)), ci = c[i];
+      const float *pi = p + i * n + begin, *qi = q + i * n + begin;
+      float *dpi = dp + i * n + begin, *dqi = dq + i * n + begin;
+#pragma omp simd
+      for (int64_t j = 0; j < count; ++j) {
+        const float ste_term = mul_rn(se, gj[j]);
+        dpi[j] = add_rn(dpi[j], add_rn(ste_term, mul_rn(ci, pi[j])));
+        dqi[j] = add_rn(dqi[j], add_rn(-ste_term, mul_rn(ci, qi[j])));
+      }
+    }
+    for (int64_t j0 = 0; j0 < count; j0 += kRowBlock) {
+      const int64_t rows = std::min(kRowBlock, count - j0);
+      plane_sums(qj.data() + j0, p + begin + j0, q + begin + j0, n, bits, rows);
+    }
+    for (int64_t j = 0; j < count; ++j) qj[j] = mul_rn(gj[j], bit_plane_quantize(qj[j], bits));
+    partials[chunk] = fixed_sum_chunk_host(0, count, kFixedSumChunk, [&](int64_t j) { return qj[j]; });
+  }
   if (n > 0) dscale.data<float>()[0] = add_rn(dscale.data<float>()[0], total_of(partials));
 }
 
