@@ -40,6 +40,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
     cuda::context(device_).deterministic = true;
 #endif
   }
+  train::check_holdout_flag(hp.dataset, hp.holdout_per_class);
   data_dir_ = args.given("data") ? args.get("data") : find_data_dir(hp.dataset);
   splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class, hp.skip_bad_images);
   if (splits_.streamed) {
@@ -92,6 +93,23 @@ std::unique_ptr<data::BatchSource> Session::calibration_loader(int batch_size, u
   o.batch_size = batch_size;
   o.shuffle = true;
   o.seed = seed;
+  return std::make_unique<data::FolderLoader>(splits_.train_list, o, device_);
+}
+
+std::unique_ptr<data::BatchSource> Session::augmented_calibration_loader(int batch_size, uint64_t seed) const {
+  if (!splits_.streamed) {
+    data::LoaderOptions o = test_options_;
+    o.batch_size = batch_size;
+    o.shuffle = true;
+    o.seed = seed;
+    o.augment = hp_.augment ? data::Augment::CropFlip : data::Augment::None;
+    return std::make_unique<data::DataLoader>(splits_.train, device_, o);
+  }
+  data::StreamOptions o = stream_test_options_;
+  o.batch_size = batch_size;
+  o.shuffle = true;
+  o.seed = seed;
+  o.train = true;
   return std::make_unique<data::FolderLoader>(splits_.train_list, o, device_);
 }
 

@@ -95,13 +95,20 @@ int64_t DataSplits::test_size() const {
   return streamed ? static_cast<int64_t>(test_list.entries.size()) : test.labels.numel();
 }
 
+void check_holdout_flag(const std::string& dataset, int64_t holdout_per_class) {
+  if (holdout_per_class == 0) return;
+  BMC_CHECK(dataset != "imagenet", "--holdout-per-class is for in-memory datasets; ImageNet evaluates on val/");
+  BMC_CHECK(dataset != "mnist" && dataset != "fashion-mnist", "--holdout-per-class is for CIFAR; ", dataset,
+            " evaluates on its test split");
+}
+
 namespace {
 
 DataSplits read_splits(const std::string& dataset, const std::string& dir, int64_t holdout_per_class,
                        bool skip_bad_images) {
+  check_holdout_flag(dataset, holdout_per_class);
   DataSplits splits;
   if (dataset == "imagenet") {
-    BMC_CHECK(holdout_per_class == 0, "--holdout-per-class is for in-memory datasets; ImageNet evaluates on val/");
     data::ImagenetLists lists = data::list_imagenet(dir);
     splits.streamed = true;
     splits.train_list = std::move(lists.train);
@@ -117,7 +124,6 @@ DataSplits read_splits(const std::string& dataset, const std::string& dir, int64
     for (const data::Dataset* d : {&splits.train, &splits.test})
       BMC_CHECK(d->images.dim(2) == 28 && d->images.dim(3) == 28, dir, ": ", dataset, " images are ", d->images.dim(2),
                 "x", d->images.dim(3), ", expected 28x28");
-    BMC_CHECK(holdout_per_class == 0, "--holdout-per-class is for CIFAR; ", dataset, " evaluates on its test split");
     splits.train.name = splits.test.name = dataset;
     splits.test_split = "test";
     return splits;

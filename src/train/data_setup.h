@@ -23,6 +23,9 @@ struct DataSplits {
   int64_t test_size() const;
 };
 
+// Refuses --holdout-per-class for datasets with a split of their own (before any data is read).
+void check_holdout_flag(const std::string& dataset, int64_t holdout_per_class);
+
 // dataset: mnist, fashion-mnist, cifar10, cifar100, imagenet (any class-folder dataset in one of
 // datasets/imagenet.h's layouts, streamed). For a CIFAR folder of class-folder JPEGs
 // (no official test set) the last `holdout_per_class` images of each class (500 when 0) form the
