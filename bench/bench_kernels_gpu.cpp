@@ -1,7 +1,9 @@
 // Our CUDA kernels judged against the device's measured memory bandwidth (a device-to-device
 // cudaMemcpy of the same footprint, timed in the same run): masked SGD (24 B/elem), fake-quant
 // (8 B/elem), the magnitude-pruning threshold (4 histogram passes over w and mask, 32 B/elem) and
-// BSQ's bit-plane forward, backward, regularizer and activation quantizer.
+// BSQ's bit-plane forward, backward, regularizer and activation quantizer, Adam (36 B/elem), and
+// LatticeQ's quantizer (8 B/elem) and search step (reads the layer once, 4 B/weight: one launch
+// per proposal for every channel; compute-bound, its GB/s says how far from the memory bound).
 // Registered only when a CUDA device exists; each reports GB/s and "pct_of_memcpy".
 #include <benchmark/benchmark.h>
 
@@ -13,7 +15,10 @@
 #include "bench/gpu_timing.h"
 #include "compress/prune/magnitude.h"
 #include "core/cuda_context.h"
+#include "compress/latticeq/lattice_search.h"
+#include "ops/adam.h"
 #include "ops/bsq.h"
+#include "ops/lattice.h"
 #include "ops/fake_quant.h"
 #include "ops/sgd.h"
 
@@ -127,6 +132,50 @@ void BM_bsq_act_quant_cuda(benchmark::State& state) {
   report(state, device, 12.0 * kElements);
 }
 
+void BM_adam_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  Tensor w = Tensor::full({kElements}, 0.1f, device), m = Tensor::zeros({kElements}, DType::F32, device);
+  Tensor v = Tensor::zeros({kElements}, DType::F32, device), x = Tensor::zeros({kElements}, DType::F32, device);
+  Tensor g = Tensor::full({kElements}, 0.01f, device);
+  bmc::AdamHyper h;
+  h.amsgrad = true;
+  time_on_device(state, device, [&] { bmc::ops::adam_step(w, m, v, x, g, h); });
+  report(state, device, 36.0 * kElements);
+}
+
+// LatticeQ on ResNet-18's largest layer: 512 channels of 512 x 3 x 3, n = 3, 4 bits, per channel.
+bmc::LatticeSearchShape lattice_layer() {
+  bmc::LatticeSearchShape s;
+  s.channels = 512;
+  s.per = 512 * 9;
+  s.n = 3;
+  s.bits = 4;
+  return s;
+}
+
+void BM_lattice_quantize_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  const bmc::LatticeSearchShape s = lattice_layer();
+  Tensor w = Tensor::full({s.channels, s.per}, 0.3f, device), out({s.channels, s.per}, DType::F32, device);
+  Tensor b = Tensor::from_vector(bmc::compress::lattice_uniform_bases(s), {s.channels, 3, 3}, device);
+  time_on_device(state, device, [&] { bmc::ops::lattice_quantize(out, nullptr, w, b, 1.0f, s); });
+  report(state, device, 8.0 * s.channels * s.per);
+}
+
+void BM_lattice_search_step_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  const bmc::LatticeSearchShape s = lattice_layer();
+  Tensor wn = Tensor::full({s.channels, s.per}, 0.3f, device), norms = Tensor::zeros({s.channels}, DType::F32, device);
+  Tensor b = Tensor::from_vector(bmc::compress::lattice_uniform_bases(s), {s.channels, 3, 3}, device);
+  Tensor losses({s.channels}, DType::F32, device), best({s.channels}, DType::F32, device);
+  bmc::ops::lattice_losses(losses, best, b, wn, norms, s);
+  uint32_t step = 0;
+  time_on_device(state, device, [&] {
+    bmc::ops::lattice_search_step(b, best, losses, wn, norms, s, bmc::LatticeNoise{1, 0, step++, 0.01f});
+  });
+  report(state, device, 4.0 * s.channels * s.per);
+}
+
 bool register_gpu_kernel_benchmarks() {
   if (bmc::cuda_device_count() == 0) return false;
   using Bench = void (*)(benchmark::State&);
@@ -137,7 +186,10 @@ bool register_gpu_kernel_benchmarks() {
                                                     {"BM_bsq_forward/cuda/2359296x8", BM_bsq_forward_cuda},
                                                     {"BM_bsq_backward/cuda/2359296x8", BM_bsq_backward_cuda},
                                                     {"BM_bsq_regularizer/cuda/2359296x8", BM_bsq_regularizer_cuda},
-                                                    {"BM_bsq_act_quant/cuda/11700000", BM_bsq_act_quant_cuda}};
+                                                    {"BM_bsq_act_quant/cuda/11700000", BM_bsq_act_quant_cuda},
+                                                    {"BM_adam/cuda/11700000", BM_adam_cuda},
+                                                    {"BM_lattice_quantize/cuda/2359296", BM_lattice_quantize_cuda},
+                                                    {"BM_lattice_search_step/cuda/2359296", BM_lattice_search_step_cuda}};
   for (const auto& [name, fn] : benches)
     benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMicrosecond);
   return true;

@@ -4,6 +4,7 @@
 // for the max and 4 + writes 4 for the values. Reductions follow kernels/fixed_sum.cuh: one block
 // of kFixedSumLanes threads per chunk, a fixed thread-to-element map, a fixed tree.
 #include "kernels/bsq.h"
+#include "kernels/block_fixed_sum.cuh"
 #include "kernels/device_compat.cuh"
 #include "kernels/launch.cuh"
 
@@ -12,20 +13,6 @@ namespace {
 
 constexpr int kBlock = 256;
 static_assert(kFixedSumLanes == kBlock, "one thread per fixed-sum lane");
-
-// Lane sums into shared memory, then the tree of fixed_sum_tree; thread 0 returns the total.
-BMC_DEVICE float block_fixed_sum(float lane_sum) {
-  __shared__ float lanes[kFixedSumLanes];
-  lanes[threadIdx.x] = lane_sum;
-  __syncthreads();
-  for (int stride = kFixedSumLanes / 2; stride > 0; stride >>= 1) {
-    if (static_cast<int>(threadIdx.x) < stride) lanes[threadIdx.x] = add_rn(lanes[threadIdx.x], lanes[threadIdx.x + stride]);
-    __syncthreads();
-  }
-  const float total = lanes[0];
-  __syncthreads();  // the next call may overwrite lanes
-  return total;
-}
 
 __global__ void bsq_forward_kernel(float* w, const float* pos, const float* neg, const float* scale, int64_t n,
                                    int bits) {

@@ -41,4 +41,16 @@ inline float fixed_sum_partials_host(const float* partials, int64_t count) {
   return fixed_sum_chunk_host(0, count, count, [&](int64_t i) { return partials[i]; });
 }
 
+// The fixed-order sum of value(0) .. value(n - 1): the chunks, then their partials.
+template <class Value>
+float fixed_sum_host(int64_t n, Value value) {
+  float lanes[kFixedSumLanes] = {};
+  const int64_t chunks = fixed_sum_chunks(n);
+  for (int64_t q = 0; q < chunks; ++q) {
+    float& lane = lanes[q % kFixedSumLanes];
+    lane = add_rn(lane, fixed_sum_chunk_host(q * kFixedSumChunk, n, kFixedSumChunk, value));
+  }
+  return fixed_sum_tree(lanes);
+}
+
 }  // namespace bmc

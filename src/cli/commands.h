@@ -19,5 +19,6 @@ int run_qlth(const std::vector<std::string>& args);
 int run_import(const std::vector<std::string>& args);
 int run_sparq(const std::vector<std::string>& args);
 int run_bsq(const std::vector<std::string>& args);
+int run_latticeq(const std::vector<std::string>& args);
 
 }  // namespace bmc::cli

@@ -38,6 +38,7 @@ const std::map<std::string, CommandEntry>& commands() {
       {"import", {bmc::cli::run_import, "PyTorch checkpoint (.pth, .pth.tar) -> bmc safetensors, read without Python"}},
       {"sparq", {bmc::cli::run_sparq, "SPARQ: 8-bit PTQ, then bSPARQ / vSPARQ windows (STC on 2:4) on integer GEMMs"}},
       {"bsq", {bmc::cli::run_bsq, "BSQ: bit-plane training with precision adjustment, convert, fine-tune, evaluate"}},
+      {"latticeq", {bmc::cli::run_latticeq, "LatticeQ: lattice weight quantization with searched bases (post-training)"}},
       {"report", {bmc::cli::run_report, "accuracy-vs-density table and SVG plot of lottery/train runs"}},
   };
   return table;

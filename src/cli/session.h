@@ -27,6 +27,8 @@ class Session {
   // Calibration batches for PTQ: the training split in a fixed shuffled order (`seed`), without
   // augmentation (for image folders: the evaluation transform), `batch_size` images each.
   std::unique_ptr<data::BatchSource> calibration_loader(int batch_size, uint64_t seed) const;
+  // The same batches with the training augmentation (LatticeQ calibrates on augmented images).
+  std::unique_ptr<data::BatchSource> augmented_calibration_loader(int batch_size, uint64_t seed) const;
 
   // A fresh model of hp.model on the device, initialised from hp.seed (OpenLTH initialisers).
   std::unique_ptr<nn::Model> make_model(uint64_t seed_override = UINT64_MAX) const;

@@ -19,6 +19,12 @@ ActivationTransform& Module::add_transform(TransformSide side, std::unique_ptr<A
   return *list.back();
 }
 
+ActivationTransform& Module::insert_transform_front(TransformSide side, std::unique_ptr<ActivationTransform> t) {
+  auto& list = side == TransformSide::Input ? input_transforms_ : output_transforms_;
+  list.insert(list.begin(), std::move(t));
+  return *list.front();
+}
+
 size_t Module::remove_transforms(const std::string& kind) {
   size_t removed = 0;
   for (auto* list : {&input_transforms_, &output_transforms_})

@@ -28,6 +28,8 @@ class Module {
   // Activation transforms (nn/activation_transform.h), applied in the order added: input ones
   // before forward_impl, output ones after it; backward runs them in reverse.
   ActivationTransform& add_transform(TransformSide side, std::unique_ptr<ActivationTransform> t);
+  // The same, applied before the transforms already on that side.
+  ActivationTransform& insert_transform_front(TransformSide side, std::unique_ptr<ActivationTransform> t);
   // Removes the transforms whose describe() starts with `kind` (all of them for ""); returns how many.
   size_t remove_transforms(const std::string& kind = "");
   void visit_transforms(const std::function<void(TransformSide, size_t, ActivationTransform&)>& fn);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -290,6 +291,52 @@ TEST(Cli, BsqConvertsTrainsFinetunesAndItsFloatExportEvaluatesTheSame) {
     const CliResult r = run_cli(bad);
     EXPECT_EQ(r.code, 2) << bad << "\n" << r.output;
     EXPECT_EQ(lines(r.output), 1) << bad << "\n" << r.output;
+  }
+}
+
+// LatticeQ on the tiny ImageNet-layout folder (cifar_resnet_8, a short search): the float export
+// evaluates as the command did; a run killed after some layers (their search files kept, the rest
+// and the summary lost) resumes to the identical bases; activation calibration; bad flags.
+TEST(Cli, LatticeqSearchesResumesToTheSameBasesAndExportsFloatWeights) {
+  const TinyResnetRun run("latticeq");
+  ASSERT_FALSE(run.checkpoint.empty());
+  const std::string cmd = "latticeq " + run.common + " --checkpoint " + run.checkpoint +
+                          " --bits-w 3 --bias-corr --quant-basis --steps 2 --nb-restarts 2 --json";
+  const CliResult a = run_cli(cmd);
+  ASSERT_EQ(a.code, 0) << a.output;
+  const auto s = last_json(a);
+  EXPECT_EQ(s.at("layers").size(), 10u);  // the stem, 3 x 2 block convs, 2 shortcut convs, the fc
+  for (const auto& l : s.at("layers")) EXPECT_LE(l.at("loss").get<double>(), l.at("uniform_loss").get<double>() * 1.5);
+  const std::string dir = s.at("run_dir").get<std::string>();
+  const CliResult e = run_cli("eval " + run.common + " --checkpoint " + dir + "/model.safetensors --json");
+  ASSERT_EQ(e.code, 0) << e.output;
+  EXPECT_EQ(last_json(e).at("test_loss"), s.at("test_loss")) << "the float export computes what the command evaluated";
+  auto bytes = [](const fs::path& f) {
+    std::ifstream in(f, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const auto lattice = bytes(fs::path(dir) / "lattice.safetensors");
+  // Killed after the first half of the layers: their files stay, everything else goes.
+  std::vector<fs::path> searched;
+  for (const auto& f : fs::directory_iterator(fs::path(dir) / "search")) searched.push_back(f.path());
+  std::sort(searched.begin(), searched.end());
+  for (size_t i = searched.size() / 2; i < searched.size(); ++i) fs::remove(searched[i]);
+  fs::remove(fs::path(dir) / "summary.json");
+  fs::remove(fs::path(dir) / "lattice.safetensors");
+  const CliResult r = run_cli(cmd);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("search done by an earlier run"), std::string::npos) << r.output;
+  EXPECT_EQ(bytes(fs::path(dir) / "lattice.safetensors"), lattice) << "the resumed search found the same bases";
+  EXPECT_EQ(last_json(r).at("test_loss"), s.at("test_loss"));
+  const CliResult q = run_cli("latticeq " + run.common + " --checkpoint " + run.checkpoint +
+                              " --steps 1 --nb-restarts 1 --quant-a --bits-a 4 --quant-a-type per_channel --calib-size 4 --json");
+  ASSERT_EQ(q.code, 0) << q.output;
+  EXPECT_NE(q.output.find("calibrated on 4 images"), std::string::npos) << q.output;
+  EXPECT_EQ(last_json(q).at("activation_ranges").size(), 10u);  // 8 convs after the stem, the pool, the fc
+  for (const std::string& bad : {std::string(" --quant-a-type fancy"), std::string(" --bits-w 9"), std::string(" --steps 0")}) {
+    const CliResult b = run_cli("latticeq " + run.common + " --checkpoint " + run.checkpoint + bad);
+    EXPECT_EQ(b.code, 2) << bad << "\n" << b.output;
+    EXPECT_EQ(lines(b.output), 1) << bad << "\n" << b.output;
   }
 }
 

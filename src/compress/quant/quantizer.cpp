@@ -3,9 +3,9 @@
 #include <sstream>
 
 #include "kernels/bit_planes.cuh"
-#include "kernels/lattice.cuh"
 #include "kernels/sparq.cuh"
 #include "ops/fake_quant.h"
+#include "ops/lattice.h"
 
 namespace bmc::compress {
 namespace {
@@ -50,30 +50,21 @@ Tensor apply(const BitPlaneQuantizer& q, const Tensor& x) {
 }
 
 Tensor apply(const LatticeQuantizer& q, const Tensor& x) {
-  const int n = q.dim;
-  BMC_CHECK(n >= 1 && n <= kMaxLatticeDim, "lattice dimension must be in 1..", kMaxLatticeDim, ", got ", n);
-  BMC_CHECK(q.bits >= 2 && q.bits <= 16, "lattice coordinate bits must be in 2..16, got ", q.bits);
-  BMC_CHECK(!q.bases.empty() && q.bases.size() % static_cast<size_t>(n * n) == 0, "lattice quantizer: ",
-            q.bases.size(), " basis entries for dimension ", n);
-  const int64_t channels = x.dim(0), per = x.numel() / channels;
-  BMC_CHECK(per % n == 0, "lattice quantizer: ", per, " weights per channel do not split into vectors of ", n);
-  BMC_CHECK(q.basis_count() == 1 || q.basis_count() == channels, "lattice quantizer: ", q.basis_count(),
-            " bases for ", channels, " channels");
-  BMC_CHECK(q.layer_scale > 0, "lattice quantizer: layer scale must be positive");
-  return on_host(x, [&](std::vector<float>& v) {
-    float bt[kMaxLatticeDim * kMaxLatticeDim], z[kMaxLatticeDim], vec[kMaxLatticeDim], out[kMaxLatticeDim];
-    for (int64_t c = 0; c < channels; ++c) {
-      const float* b = &q.bases[static_cast<size_t>(q.basis_count() == 1 ? 0 : c) * n * n];
-      lattice_gram_schmidt(b, n, bt);
-      for (int64_t k = 0; k < per; k += n) {
-        float* w = &v[static_cast<size_t>(c * per + k)];
-        for (int i = 0; i < n; ++i) vec[i] = w[i] / q.layer_scale;
-        lattice_babai(vec, b, bt, n, q.bits, z);
-        lattice_point(z, b, n, out);
-        for (int i = 0; i < n; ++i) w[i] = mul_rn(q.layer_scale, out[i]);
-      }
-    }
-  });
+  BMC_CHECK(q.dim >= 1 && q.dim <= kMaxLatticeDim, "lattice dimension must be in 1..", kMaxLatticeDim, ", got ", q.dim);
+  BMC_CHECK(!q.bases.empty() && q.bases.size() % static_cast<size_t>(q.dim * q.dim) == 0, "lattice quantizer: ",
+            q.bases.size(), " basis entries for dimension ", q.dim);
+  LatticeSearchShape shape;
+  shape.channels = x.dim(0);
+  shape.per = x.numel() / shape.channels;
+  shape.n = q.dim;
+  shape.bits = q.bits;
+  shape.shared_basis = q.basis_count() == 1;
+  BMC_CHECK(q.basis_count() == 1 || q.basis_count() == shape.channels, "lattice quantizer: ", q.basis_count(),
+            " bases for ", shape.channels, " channels");
+  const Tensor bases = Tensor::from_vector(q.bases, Shape{q.basis_count(), q.dim, q.dim}, x.device());
+  Tensor y(x.shape(), DType::F32, x.device());
+  ops::lattice_quantize(y, nullptr, x, bases, q.layer_scale, shape);
+  return y;
 }
 
 }  // namespace

@@ -10,9 +10,9 @@
 //                the nearest point of that channel's lattice (one basis per channel, or one per
 //                layer), coordinates of `bits` bits, after normalising by the layer's max
 //                (kernels/lattice.cuh).
-// fake_quantize() applies any of them (quantize, then dequantize). Range-linear runs on every
-// backend; the others run their cores on the host (a tensor on a device makes a round trip) until
-// their methods add kernels.
+// fake_quantize() applies any of them (quantize, then dequantize). Range-linear and lattices run on
+// every backend; bit windows and bit planes run their cores on the host here (a tensor on a device
+// makes a round trip; their methods' own ops run on the device).
 #pragma once
 
 #include <string>
