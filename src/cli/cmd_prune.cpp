@@ -55,7 +55,10 @@ int run_prune(const std::vector<std::string>& argv) {
   check_pruning_layers(options, *model);
   const io::RunDir dir = io::RunDir::open(args.get("out"), "prune", train::TrainHparams::hash_of(hparams), hparams);
   train::load_weights(args.get("checkpoint"), *model);
-  if (args.given("mask")) compress::load_mask(args.get("mask"), *model);
+  if (args.given("mask")) {
+    compress::load_mask(args.get("mask"), *model);
+    compress::check_ignored_layers_dense(*model, options.ignore, args.get("mask"));
+  }
   std::vector<std::string> dense;
   if (two_of_four) {
     dense = compress::prune_two_of_four(*model, options.ignore).dense;

@@ -107,5 +107,14 @@ TEST(ModelPruning, MaskFilesRoundTripAndRejectOtherArchitectures) {
   std::filesystem::remove(path);
 }
 
+TEST(ModelPruning, AMaskPruningAnIgnoredLayerIsRefused) {
+  auto model = small_mlp();
+  compress::prune_by_magnitude(*model, {});
+  const std::string last = model->parameters().at(2)->name;
+  EXPECT_THROW(compress::check_ignored_layers_dense(*model, {last}, "m.safetensors"), Error) << last;
+  model->reset_masks();
+  EXPECT_NO_THROW(compress::check_ignored_layers_dense(*model, {last}, "m.safetensors"));
+}
+
 }  // namespace
 }  // namespace bmc

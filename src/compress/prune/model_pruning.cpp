@@ -1,5 +1,6 @@
 #include "compress/prune/model_pruning.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "compress/prune/magnitude.h"
@@ -177,6 +178,16 @@ void load_mask(const std::string& path, nn::Model& model) {
     p.mask.copy_from(m);
   }
   zero_masked_state(model);
+}
+
+void check_ignored_layers_dense(nn::Model& model, const std::set<std::string>& ignore, const std::string& source) {
+  for (nn::Parameter* p : model.parameters()) {
+    if (!ignore.count(p->name)) continue;
+    const std::vector<float> m = p->mask.to_vector<float>();
+    const auto pruned = std::count(m.begin(), m.end(), 0.0f);
+    BMC_CHECK(pruned == 0, source, " prunes ", pruned, " weights of ", p->name,
+              ", a layer the pruning ignores (--pruning-layers-to-ignore); drop it from the list or use another mask");
+  }
 }
 
 std::vector<std::string> layers_without_mask(const std::string& path, nn::Model& model) {

@@ -49,6 +49,9 @@ void zero_masked_state(nn::Model& model);
 void save_mask(const std::string& path, nn::Model& model, const std::set<std::string>& ignore);
 // Loads the masks and zeroes the masked weights and momentum.
 void load_mask(const std::string& path, nn::Model& model);
+// Refuses a loaded mask that prunes a layer `ignore` keeps dense (a contradiction the pruning
+// would otherwise carry on silently); `source` names the mask in the message.
+void check_ignored_layers_dense(nn::Model& model, const std::set<std::string>& ignore, const std::string& source);
 // The prunable weights of the model a mask file has no entry for (they stay dense).
 std::vector<std::string> layers_without_mask(const std::string& path, nn::Model& model);
 // Fraction of ones over all tensors of a mask file (the density of the layers it prunes).
