@@ -46,6 +46,13 @@ int run_qlth(const std::vector<std::string>& argv) {
   hp.batch_size = lhp.at("batch_size").get<int>();
   hp.data_seed = lhp.at("data_seed").get<uint64_t>();
   hp.holdout_per_class = lhp.value("holdout_per_class", int64_t{0});
+  // The model and input shape the tickets were trained with (a 1000-output classifier on a subset
+  // of ImageNet, a crop size of its own).
+  hp.num_classes = lhp.value("num_classes", 0);
+  hp.crop_size = lhp.value("crop_size", 0);
+  hp.resize_size = lhp.value("resize_size", 0);
+  hp.eval_batch_size = lhp.value("eval_batch_size", 0);
+  hp.skip_bad_images = lhp.value("skip_bad_images", false);
 
   const int64_t calib_batches = calib_batches_from_flags(args, hp.batch_size);
   Session session(args, hp);

@@ -1,12 +1,17 @@
 // The bmc command line: one-line errors with exit code 2 for bad flags, bad values, missing data
 // and checkpoints of another architecture; --help and --version; nothing half-written on failure.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -179,6 +184,76 @@ struct TinyResnetRun {
   }
   ~TinyResnetRun() { fs::remove_all(root); }
 };
+
+// Fault injection: `bmc train`, `bmc lottery` and `bmc qlth` killed with SIGKILL at seeded random
+// moments (in (0.05 s, T / 2) of an uninterrupted run's T), then rerun to completion, leave every
+// safetensors file (and qlth's plot of its table) bitwise the uninterrupted run's
+// (scripts/fault-inject.sh runs the same on bigger commands).
+bool run_killed_after(const std::string& args, double seconds) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string command = "exec " + std::string(BMC_CLI_PATH) + " " + args + " >/dev/null 2>&1";
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return false;  // finished before the kill
+    ::usleep(2000);
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return true;
+}
+
+// The result files under root (tensors, and qlth's plot, drawn from its table), by relative path.
+std::map<std::string, std::string> results_under(const fs::path& root) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.path().extension() == ".safetensors" || e.path().extension() == ".svg") {
+      std::ifstream in(e.path(), std::ios::binary);
+      files[fs::relative(e.path(), root).string()] = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+  return files;
+}
+
+TEST(Cli, KilledAtRandomMomentsTrainLotteryAndQlthFinishBitwiseAsUninterrupted) {
+  const TinyResnetRun run("fault");
+  ASSERT_FALSE(run.checkpoint.empty());
+  const std::string model = "--model cifar_resnet_8 --dataset imagenet --num-classes 10 --data " +
+                            (run.root / "data").string() +
+                            " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu";
+  std::mt19937 rng(20261202);
+  int landed = 0;
+  auto check = [&](const std::string& args, const std::string& name) {
+    const fs::path whole = run.root / (name + "_whole"), killed = run.root / (name + "_killed");
+    const auto t0 = std::chrono::steady_clock::now();
+    const CliResult w = run_cli(args + " --out " + whole.string());
+    ASSERT_EQ(w.code, 0) << w.output;
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::uniform_real_distribution<double> delay(0.05, std::max(0.1, t / 2));
+    for (int k = 0; k < 3; ++k) landed += run_killed_after(args + " --out " + killed.string(), delay(rng));
+    const CliResult k = run_cli(args + " --out " + killed.string());
+    ASSERT_EQ(k.code, 0) << name << ": " << k.output;
+    const auto a = results_under(whole), b = results_under(killed);
+    ASSERT_FALSE(a.empty());
+    for (const auto& [file, bytes] : a) {
+      ASSERT_EQ(b.count(file), 1u) << name << ": " << file << " missing after the kills";
+      EXPECT_TRUE(b.at(file) == bytes) << name << ": " << file << " differs";
+    }
+  };
+  check("train " + model + " --training-steps 24it --checkpoint-every 2it --log-every 2 --eval-every 8it", "train");
+  check("lottery " + model + " --levels 2 --training-steps 8it --checkpoint-every 2it --log-every 2", "lottery");
+  // qlth over the finished lottery run of the uninterrupted folder.
+  std::string lottery_dir;
+  for (const auto& e : fs::directory_iterator(run.root / "lottery_whole"))
+    if (e.path().filename().string().rfind("lottery_", 0) == 0) lottery_dir = e.path().string();
+  ASSERT_FALSE(lottery_dir.empty());
+  check("qlth " + lottery_dir + " --data " + (run.root / "data").string() + " --device cpu --calib-batches 2", "qlth");
+  RecordProperty("kills_landed", landed);
+  EXPECT_GT(landed, 0) << "no kill landed before its run finished";
+}
 
 // The SPARQ commands on the tiny ImageNet-layout folder: a dense checkpoint becomes a 2:4 one in
 // two commands (prune --pattern 2:4, train --mask --init-from), then quantize and every eval mode
@@ -360,14 +435,13 @@ TEST(Cli, AFailedStartLeavesNoRunDirectory) {
 // A full disk, as a file-size limit (ulimit -f, SIGXFSZ ignored, so writes fail with EFBIG the way
 // they fail with ENOSPC): the command stops with one line naming the file, exit 2, and leaves no
 // torn file: every file it wrote is complete, and a rerun without the limit finishes from there.
-TEST(Cli, AFullDiskIsOneLineAndLeavesNoTornFiles) {
-  if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
-  const fs::path out = fs::temp_directory_path() / ("bmc_cli_full_" + std::to_string(::getpid()));
+// `command` (with --out out) under a file-size limit of limit_kib: one line naming the error,
+// exit 2, no torn temporary file anywhere under out; then a rerun without the limit finishes.
+void expect_full_disk_handled(const std::string& command, int limit_kib, const fs::path& out) {
   fs::remove_all(out);
-  const std::string train = "train --training-steps 2ep --device cpu --out " + out.string();
-  // 600 KiB: room for the hparams and metrics, not for a 1 MiB checkpoint.
-  const std::string limited = "bash -c \"trap '' XFSZ; ulimit -f 600; exec " + std::string(BMC_CLI_PATH) + " " + train +
-                              "\" 2>&1";
+  const std::string full = command + " --out " + out.string();
+  const std::string limited = "bash -c \"trap '' XFSZ; ulimit -f " + std::to_string(limit_kib) + "; exec " +
+                              std::string(BMC_CLI_PATH) + " " + full + "\" 2>&1";
   FILE* pipe = ::popen(limited.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   std::string output;
@@ -378,12 +452,29 @@ TEST(Cli, AFullDiskIsOneLineAndLeavesNoTornFiles) {
   EXPECT_EQ(WEXITSTATUS(status), 2) << output;
   const std::string last = output.substr(output.rfind('\n', output.size() - 2) + 1);
   EXPECT_NE(last.find("File too large"), std::string::npos) << output;
-  for (const auto& run : fs::directory_iterator(out))
-    for (const auto& f : fs::directory_iterator(run.path()))
-      EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << "a torn temporary file: " << f.path();
-  const CliResult rerun = run_cli(train + " --json");
+  for (const auto& f : fs::recursive_directory_iterator(out))
+    EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << "a torn temporary file: " << f.path();
+  const CliResult rerun = run_cli(full + " --json");
   EXPECT_EQ(rerun.code, 0) << rerun.output;
   fs::remove_all(out);
+}
+
+TEST(Cli, AFullDiskIsOneLineAndLeavesNoTornFiles) {
+  if (test::real_mnist_dir().empty()) GTEST_SKIP() << "../shared/datasets/mnist not present";
+  // 600 KiB: room for the hparams and metrics, not for a 1 MiB checkpoint.
+  expect_full_disk_handled("train --training-steps 2ep --device cpu", 600,
+                           fs::temp_directory_path() / ("bmc_cli_full_" + std::to_string(::getpid())));
+}
+
+TEST(Cli, AFullDiskStopsALotteryInOneLineAndTheRerunFinishes) {
+  const TinyResnetRun run("full_lottery");
+  ASSERT_FALSE(run.checkpoint.empty());
+  // 200 KiB: the level-0 run directory and its metrics fit, a 313 KB cifar_resnet_8 checkpoint does not.
+  expect_full_disk_handled("lottery --model cifar_resnet_8 --dataset imagenet --num-classes 10 --data " +
+                               (run.root / "data").string() +
+                               " --batch-size 2 --crop-size 32 --resize-size 40 --workers 1 --device cpu --levels 1 "
+                               "--training-steps 4it",
+                           200, run.root / "lottery");
 }
 
 TEST(Cli, DivergenceExitsThreeInOneLine) {
