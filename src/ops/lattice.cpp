@@ -5,6 +5,7 @@
 #endif
 
 #include <cmath>
+#include <vector>
 
 #include "kernels/fixed_sum.cuh"
 #include "ops/check.h"
@@ -29,12 +30,30 @@ void check_bases(const char* op, const Tensor& bases, const LatticeSearchShape& 
   check_shape(op, "bases", bases, Shape{shape.bases(), shape.n, shape.n});
 }
 
-// The channel loss with basis b (its Gram-Schmidt rows bt), vectors summed in the fixed order.
-float channel_loss(const float* wc, const float* b, const float* bt, float w_norm, const LatticeSearchShape& shape) {
+// Every vector's term of one channel into out[0, m): a loop over independent vectors with the
+// dimension a constant, which the compiler vectorizes; the values are the core's, bit for bit.
+template <int N>
+void vector_terms(float* out, const float* wc, int64_t m, const float* b, const float* bt, int bits, LatticeTerm term,
+                  float mean_q, LatticeCorrection corr, bool correct) {
+#pragma omp simd
+  for (int64_t k = 0; k < m; ++k) out[k] = lattice_vector_term(term, wc + k * N, b, bt, N, bits, mean_q, corr, correct);
+}
+
+// The channel loss with basis b (its Gram-Schmidt rows bt): the terms of all vectors, then their
+// fixed-order sum. `terms` is scratch of at least shape.vectors() floats.
+float channel_loss(const float* wc, const float* b, const float* bt, float w_norm, const LatticeSearchShape& shape,
+                   std::vector<float>& terms) {
+  const int64_t m = shape.vectors();
+  terms.resize(static_cast<size_t>(m));
   auto sum = [&](LatticeTerm term, float mean_q, LatticeCorrection corr) {
-    return fixed_sum_host(shape.vectors(), [&](int64_t k) {
-      return lattice_vector_term(term, wc + k * shape.n, b, bt, shape.n, shape.bits, mean_q, corr, shape.correct);
-    });
+    float* t = terms.data();
+    switch (shape.n) {
+      case 1: vector_terms<1>(t, wc, m, b, bt, shape.bits, term, mean_q, corr, shape.correct); break;
+      case 2: vector_terms<2>(t, wc, m, b, bt, shape.bits, term, mean_q, corr, shape.correct); break;
+      case 3: vector_terms<3>(t, wc, m, b, bt, shape.bits, term, mean_q, corr, shape.correct); break;
+      default: vector_terms<4>(t, wc, m, b, bt, shape.bits, term, mean_q, corr, shape.correct); break;
+    }
+    return fixed_sum_host(m, [&](int64_t k) { return t[k]; });
   };
   return lattice_channel_loss(shape.correct, shape.per, w_norm, sum);
 }
@@ -163,12 +182,16 @@ void lattice_losses(Tensor& losses, Tensor& best, const Tensor& bases, const Ten
   if (wn.device().is_cuda()) return BMC_DISPATCH_CUDA(lattice_losses_cuda(losses, best, bases, wn, w_norms, shape));
   const int n = shape.n;
   float* lp = losses.data<float>();
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < shape.channels; ++c) {
-    const float* b = bases.data<float>() + shape.basis_of(c) * n * n;
-    float bt[kMaxBasis];
-    lattice_gram_schmidt(b, n, bt);
-    lp[c] = channel_loss(wn.data<float>() + c * shape.per, b, bt, norm_of(w_norms, shape, c), shape);
+#pragma omp parallel
+  {
+    std::vector<float> terms;
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < shape.channels; ++c) {
+      const float* b = bases.data<float>() + shape.basis_of(c) * n * n;
+      float bt[kMaxBasis];
+      lattice_gram_schmidt(b, n, bt);
+      lp[c] = channel_loss(wn.data<float>() + c * shape.per, b, bt, norm_of(w_norms, shape, c), shape, terms);
+    }
   }
   float* best_p = best.data<float>();
   if (shape.shared_basis)
@@ -195,9 +218,13 @@ void lattice_search_step(Tensor& bases, Tensor& best, Tensor& losses, const Tens
     float cand[kMaxBasis], bt[kMaxBasis];
     lattice_candidate(bp, 0, shape, noise, cand);
     lattice_gram_schmidt(cand, n, bt);
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < shape.channels; ++c)
-      lp[c] = channel_loss(wn.data<float>() + c * shape.per, cand, bt, norm_of(w_norms, shape, c), shape);
+#pragma omp parallel
+    {
+      std::vector<float> terms;
+#pragma omp for schedule(static)
+      for (int64_t c = 0; c < shape.channels; ++c)
+        lp[c] = channel_loss(wn.data<float>() + c * shape.per, cand, bt, norm_of(w_norms, shape, c), shape, terms);
+    }
     const float total = fixed_sum_host(shape.channels, [&](int64_t c) { return lp[c]; });
     if (total < best_p[0]) {
       best_p[0] = total;
@@ -205,15 +232,20 @@ void lattice_search_step(Tensor& bases, Tensor& best, Tensor& losses, const Tens
     }
     return;
   }
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t c = 0; c < shape.channels; ++c) {
-    float cand[kMaxBasis], bt[kMaxBasis];
-    lattice_candidate(bp + c * nn, c, shape, noise, cand);
-    lattice_gram_schmidt(cand, n, bt);
-    const float loss = channel_loss(wn.data<float>() + c * shape.per, cand, bt, norm_of(w_norms, shape, c), shape);
-    if (loss < best_p[c]) {  // a NaN loss (a singular candidate) is rejected
-      best_p[c] = loss;
-      for (int e = 0; e < nn; ++e) bp[c * nn + e] = cand[e];
+#pragma omp parallel
+  {
+    std::vector<float> terms;
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t c = 0; c < shape.channels; ++c) {
+      float cand[kMaxBasis], bt[kMaxBasis];
+      lattice_candidate(bp + c * nn, c, shape, noise, cand);
+      lattice_gram_schmidt(cand, n, bt);
+      const float loss =
+          channel_loss(wn.data<float>() + c * shape.per, cand, bt, norm_of(w_norms, shape, c), shape, terms);
+      if (loss < best_p[c]) {  // a NaN loss (a singular candidate) is rejected
+        best_p[c] = loss;
+        for (int e = 0; e < nn; ++e) bp[c * nn + e] = cand[e];
+      }
     }
   }
 }
