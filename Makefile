@@ -55,7 +55,7 @@ BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libbmc.a
 DEPS_OK   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo bench gpu-check check clean help deps
+.PHONY: all test demo bench gpu-check check clean help deps FORCE
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/bmc $(BUILD)/bmc_tests $(BUILD)/bmc_bench
@@ -84,7 +84,14 @@ $(BUILD)/obj/%.o: %.cpp | $(DEPS_OK)
 	@echo "  CXX   $<"
 	@$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/cuda/%.o: %.cu | $(DEPS_OK)
+# nvcc objects depend on the target architectures: a stamp rewritten only when CUDA_ARCH changes,
+# so a build folder reused with another CUDA_ARCH recompiles its kernels.
+ARCH_STAMP := $(BUILD)/.cuda-arch
+$(ARCH_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(CUDA_ARCH)' | cmp -s - $@ || echo '$(CUDA_ARCH)' > $@
+
+$(BUILD)/cuda/%.o: %.cu $(ARCH_STAMP) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	@echo "  NVCC  $<"
 	@$(NVCC) $(NVCCFLAGS) -c $< -o $@

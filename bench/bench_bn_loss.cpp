@@ -68,7 +68,8 @@ void bn_bwd(benchmark::State& state, Device device) {
   BnState s(device);
   s.train();
   for (auto _ : state) {
-    bmc::ops::batch_norm_backward(s.dx, s.dgamma, s.dbeta, s.dy, s.x, s.gamma, s.saved_mean, s.saved_invstd);
+    bmc::ops::batch_norm_backward(s.dx, s.dgamma, s.dbeta, s.dy, s.x, s.gamma, s.saved_mean, s.saved_invstd,
+                                  1e-5f);
     sync(device);
   }
   state.SetBytesProcessed(state.iterations() * 5 * s.x.nbytes());  // x and dy twice, dx once

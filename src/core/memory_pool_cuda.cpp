@@ -14,7 +14,12 @@ class CudaAllocator final : public RawAllocator {
   void* allocate(size_t bytes) override {
     BMC_CUDA_CHECK(cudaSetDevice(device_));
     void* ptr = nullptr;
-    BMC_CUDA_CHECK(cudaMalloc(&ptr, bytes));
+    const cudaError_t status = cudaMalloc(&ptr, bytes);
+    // A failed allocation also leaves cudaErrorMemoryAllocation as the runtime's last error; read
+    // it back here, or the next launch check would report it against an unrelated kernel (the
+    // pool frees its cache and retries after this throws).
+    if (status != cudaSuccess) (void)cudaGetLastError();
+    BMC_CUDA_CHECK(status);
     return ptr;
   }
 

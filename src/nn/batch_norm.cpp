@@ -33,7 +33,7 @@ Tensor BatchNorm2d::forward_impl(const Tensor& x) {
 Tensor BatchNorm2d::backward_impl(const Tensor& dy) {
   BMC_CHECK(x_.defined(), "BatchNorm2d.backward needs a training-mode forward");
   Tensor dx(x_.shape(), DType::F32, dy.device());
-  ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_);
+  ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_, kEps);
   x_ = Tensor();
   return dx;
 }

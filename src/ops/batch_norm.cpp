@@ -172,7 +172,7 @@ void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, co
 }
 
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd) {
+                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps) {
   const char* op = "batch_norm_backward";
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "dy", dy, DType::F32);
@@ -190,7 +190,7 @@ void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor
   check_no_alias(op, dx, x);
   if (x.device().is_cuda())
     return BMC_DISPATCH_CUDA(
-        batch_norm_backward_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd));
+        batch_norm_backward_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd, eps));
   batch_norm_backward_cpu(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), dy.data<float>(),
                           x.data<float>(), gamma.data<float>(), saved_mean.data<float>(),
                           saved_invstd.data<float>(), d);

@@ -15,8 +15,9 @@ void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invst
                               Tensor& running_var, float momentum, float eps);
 void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                              const Tensor& running_mean, const Tensor& running_var, float eps);
-// dx overwritten; dgamma, dbeta accumulated. Uses the statistics saved by the training forward.
+// dx overwritten; dgamma, dbeta accumulated. Uses the statistics saved by the training forward;
+// eps is the forward's (cuDNN wants the same value in both).
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd);
+                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps);
 
 }  // namespace bmc::ops

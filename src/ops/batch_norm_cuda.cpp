@@ -64,16 +64,16 @@ void batch_norm_forward_eval_cuda(Tensor& y, const Tensor& x, const Tensor& gamm
 }
 
 void batch_norm_backward_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                              const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd) {
+                              const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps) {
+  check_cudnn_eps(eps);
   auto& ctx = cuda::context(x.device());
   const BnDescs desc = bn_descs(x);
   // dx is overwritten (alpha 1, beta 0); dgamma and dbeta accumulate (alpha 1, beta 1).
   const float one = 1.0f, zero = 0.0f;
-  // With saved statistics cuDNN takes invstd (which already includes the forward's eps) from
-  // saved_invstd; the epsilon argument must only be valid, so the minimum is passed.
+  // cuDNN asks for the forward's epsilon here too, saved statistics or not.
   BMC_CUDNN_CHECK(cudnnBatchNormalizationBackward(
       ctx.cudnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &one, desc.data, x.raw(), desc.data, dy.raw(),
-      desc.data, dx.raw(), desc.channel, gamma.raw(), dgamma.raw(), dbeta.raw(), CUDNN_BN_MIN_EPSILON,
+      desc.data, dx.raw(), desc.channel, gamma.raw(), dgamma.raw(), dbeta.raw(), static_cast<double>(eps),
       saved_mean.raw(), saved_invstd.raw()));
 }
 

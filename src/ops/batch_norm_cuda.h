@@ -12,6 +12,6 @@ void batch_norm_forward_train_cuda(Tensor& y, Tensor& saved_mean, Tensor& saved_
 void batch_norm_forward_eval_cuda(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                   const Tensor& running_mean, const Tensor& running_var, float eps);
 void batch_norm_backward_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                              const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd);
+                              const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps);
 
 }  // namespace bmc::ops

@@ -29,7 +29,7 @@ TEST_P(BatchNormGolden, TrainStepEvalAndBackwardMatchPyTorch) {
   EXPECT_GOLDEN(running_var, f, "running_var_after");
 
   Tensor dx(x.shape()), dgamma = Tensor::zeros(channels), dbeta = Tensor::zeros(channels);
-  ops::batch_norm_backward(dx, dgamma, dbeta, f.at("dy"), x, gamma, saved_mean, saved_invstd);
+  ops::batch_norm_backward(dx, dgamma, dbeta, f.at("dy"), x, gamma, saved_mean, saved_invstd, eps);
   EXPECT_GOLDEN(dx, f, "dx");
   EXPECT_GOLDEN(dgamma, f, "dgamma");
   EXPECT_GOLDEN(dbeta, f, "dbeta");

@@ -133,7 +133,7 @@ TEST(BatchNorm, GradientsMatchFiniteDifferences) {
     bn.train(x);
     // dgamma and dbeta accumulate: start from known values and subtract them afterwards.
     Tensor dx(shape), dgamma = Tensor::full({c}, 0.25f), dbeta = Tensor::full({c}, -0.5f);
-    ops::batch_norm_backward(dx, dgamma, dbeta, r, x, bn.gamma, bn.saved_mean, bn.saved_invstd);
+    ops::batch_norm_backward(dx, dgamma, dbeta, r, x, bn.gamma, bn.saved_mean, bn.saved_invstd, kEps);
     float* pg = dgamma.data<float>();
     float* pb = dbeta.data<float>();
     for (int64_t i = 0; i < c; ++i) {
@@ -169,7 +169,7 @@ TEST(BatchNorm, RejectsBadInputs) {
   EXPECT_THROW(
       ops::batch_norm_forward_eval(y, x, short_gamma, bn.beta, bn.running_mean, bn.running_var, kEps), Error);
   Tensor dx({4, 3, 2, 2}), dgamma({3}), dbeta({4});
-  EXPECT_THROW(ops::batch_norm_backward(dx, dgamma, dbeta, x, x, bn.gamma, bn.saved_mean, bn.saved_invstd),
+  EXPECT_THROW(ops::batch_norm_backward(dx, dgamma, dbeta, x, x, bn.gamma, bn.saved_mean, bn.saved_invstd, kEps),
                Error);
 }
 
@@ -204,9 +204,9 @@ void expect_gpu_matches_cpu(const Shape& shape) {
   Tensor dx(shape), dgamma = Tensor::full({c}, 0.5f), dbeta = Tensor::full({c}, 0.5f);
   Tensor gdx(shape, DType::F32, gpu), gdgamma = Tensor::full({c}, 0.5f, gpu),
                                       gdbeta = Tensor::full({c}, 0.5f, gpu);
-  ops::batch_norm_backward(dx, dgamma, dbeta, dy, x, cpu.gamma, cpu.saved_mean, cpu.saved_invstd);
+  ops::batch_norm_backward(dx, dgamma, dbeta, dy, x, cpu.gamma, cpu.saved_mean, cpu.saved_invstd, kEps);
   ops::batch_norm_backward(gdx, gdgamma, gdbeta, dy.to(gpu), x.to(gpu), dev.gamma, dev.saved_mean,
-                           dev.saved_invstd);
+                           dev.saved_invstd, kEps);
   EXPECT_TRUE(test::nmse_below(gdx, dx, nmse)) << "dx";
   EXPECT_TRUE(test::nmse_below(gdgamma, dgamma, nmse)) << "dgamma";
   EXPECT_TRUE(test::nmse_below(gdbeta, dbeta, nmse)) << "dbeta";
