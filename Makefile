@@ -84,6 +84,18 @@ $(BUILD)/obj/%.o: %.cpp | $(DEPS_OK)
 	@echo "  CXX   $<"
 	@$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
+# The provenance every run directory records (src/io/provenance.cpp): the commit, whether the tree
+# was dirty, the optimisation flags; a stamp rebuilds that one file when they change.
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY  := $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo 1 || echo 0)
+BUILD_INFO_STAMP := $(BUILD)/.build-info
+$(BUILD_INFO_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT)' | cmp -s - $@ || echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT)' > $@
+$(BUILD)/obj/src/io/provenance.o: $(BUILD_INFO_STAMP)
+$(BUILD)/obj/src/io/provenance.o: CPPFLAGS += -DBMC_GIT_COMMIT='"$(GIT_COMMIT)"' -DBMC_GIT_DIRTY=$(GIT_DIRTY) \
+                                             -DBMC_BUILD_FLAGS='"$(OPT)"'
+
 # nvcc objects depend on the target architectures: a stamp rewritten only when CUDA_ARCH changes,
 # so a build folder reused with another CUDA_ARCH recompiles its kernels.
 ARCH_STAMP := $(BUILD)/.cuda-arch

@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "io/atomic_file.h"
+#include "io/json_file.h"
+#include "io/provenance.h"
 #include "io/run_dir.h"
 #include "io/svg_plot.h"
 
@@ -20,6 +23,7 @@ namespace {
 struct RunPoints {
   std::string label;
   std::map<double, std::pair<double, double>> by_density;  // density -> (final top-1, best top-1)
+  std::vector<std::pair<std::string, nlohmann::json>> provenance;  // run directory -> what made it
 };
 
 RunPoints read_one(const std::string& path) {
@@ -28,6 +32,8 @@ RunPoints read_one(const std::string& path) {
   const auto summary = dir.read_summary();
   RunPoints run;
   run.label = std::filesystem::path(path).filename().string();
+  run.provenance.emplace_back(path, dir.exists("provenance.json") ? io::read_json_file(dir.file("provenance.json"))
+                                                                  : nlohmann::json::object());
   if (summary.contains("levels")) {
     for (const auto& row : summary["levels"])
       run.by_density[row["density"].get<double>()] = {row["test_top1"].get<double>(), row["best_top1"].get<double>()};
@@ -48,9 +54,39 @@ RunPoints read_run(const std::string& spec) {
   merged.label = spec.substr(0, eq);
   std::stringstream dirs(spec.substr(eq + 1));
   for (std::string dir; std::getline(dirs, dir, ',');)
-    if (!dir.empty()) merged.by_density.merge(read_one(dir).by_density);
+    if (!dir.empty()) {
+      RunPoints one = read_one(dir);
+      merged.by_density.merge(one.by_density);
+      merged.provenance.insert(merged.provenance.end(), one.provenance.begin(), one.provenance.end());
+    }
   BMC_CHECK(!merged.by_density.empty(), "bmc report: no run directories in '", spec, "'");
   return merged;
+}
+
+// What made each run; a warning when the runs were made by different builds or machines (their
+// numbers then differ beyond the methods compared).
+void print_provenance(const std::vector<RunPoints>& runs) {
+  std::map<std::string, std::vector<std::string>> by_line;
+  const nlohmann::json* first = nullptr;
+  std::string first_dir;
+  std::vector<std::string> warnings;
+  for (const RunPoints& r : runs)
+    for (const auto& [dir, p] : r.provenance) {
+      if (p.empty()) {
+        by_line["(no provenance.json: made before bmc recorded it)"].push_back(dir);
+        continue;
+      }
+      by_line[io::provenance_line(p)].push_back(dir);
+      if (!first) {
+        first = &p;
+        first_dir = dir;
+      } else if (const auto diff = io::provenance_differences(*first, p); !diff.empty()) {
+        warnings.push_back(dir + " vs " + first_dir + ": " + diff.front());
+      }
+    }
+  for (const auto& [line, dirs] : by_line)
+    std::printf("made by %s: %zu run%s\n", line.c_str(), dirs.size(), dirs.size() == 1 ? "" : "s");
+  for (const std::string& w : warnings) std::printf("warning: runs made differently: %s\n", w.c_str());
 }
 
 }  // namespace
@@ -84,6 +120,7 @@ int run_report(const std::vector<std::string>& argv) {
     std::printf("\n");
   }
   std::printf("(cells: final top-1 %% (best top-1 %%))\n");
+  print_provenance(runs);
 
   std::vector<io::PlotSeries> series;
   for (const auto& r : runs) {

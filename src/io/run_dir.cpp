@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "io/provenance.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
 #include "io/json_file.h"
@@ -91,12 +93,36 @@ void RunDir::remove_unused_created() {
     for (auto it = std::filesystem::directory_iterator(path, ec); unused && !ec && it != std::filesystem::directory_iterator();
          it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      unused = name == "hparams.json" || name == ".lock";
+      unused = name == "hparams.json" || name == "provenance.json" || name == ".lock";
     }
     if (unused && !ec) std::filesystem::remove_all(path, ec);
   }
   created_run_dirs().clear();
 }
+
+namespace {
+
+// provenance.json: what created the run; a reopening (a resume, a rerun) by another build or on
+// another machine is appended under "reopened_by" and announced on stderr.
+void record_provenance(const RunDir& dir) {
+  const std::string path = dir.file("provenance.json");
+  const nlohmann::json now = provenance();
+  if (!std::filesystem::exists(path)) {
+    write_file_atomic(path, now.dump(2) + "\n");
+    return;
+  }
+  nlohmann::json recorded = read_json_file(path);
+  const nlohmann::json latest =
+      recorded.contains("reopened_by") && !recorded["reopened_by"].empty() ? recorded["reopened_by"].back() : recorded;
+  const std::vector<std::string> diff = provenance_differences(latest, now);
+  if (diff.empty()) return;
+  std::fprintf(stderr, "bmc: %s was made by another build or machine (%s%s); bitwise resumes need the same one\n",
+               dir.path().c_str(), diff.front().c_str(), diff.size() > 1 ? ", ..." : "");
+  recorded["reopened_by"].push_back(now);
+  write_file_atomic(path, recorded.dump(2) + "\n");
+}
+
+}  // namespace
 
 RunDir RunDir::open(const std::string& root, const std::string& kind, const std::string& hash,
                     const nlohmann::json& hparams) {
@@ -117,6 +143,7 @@ RunDir RunDir::open(const std::string& root, const std::string& kind, const std:
   } else {
     write_file_atomic(hp, hparams.dump(2) + "\n");
   }
+  record_provenance(dir);
   return dir;
 }
 
