@@ -23,7 +23,6 @@ namespace bmc::data {
 namespace {
 
 constexpr uint32_t kResizedCropStream = 0x52524331u;  // "RRC1"
-constexpr int kMaxImageSide = 1 << 15;
 
 // Checks a JPEG's marker segments before stb sees them. Adobe CMYK/YCCK JPEGs (4-component
 // frames) would decode to wrong colours; Huffman tables declaring more than 256 codes make this
@@ -70,20 +69,20 @@ std::string jpeg_precheck(const Bytes& b) {
 
 }  // namespace
 
-Image decode_image_rgb(const Bytes& bytes, const std::string& what) {
+Image decode_image_rgb(const Bytes& bytes, const std::string& what, int max_side) {
   BMC_CHECK(!bytes.empty(), what, ": empty file, not an image");
   BMC_CHECK(bytes.size() < (size_t(1) << 31), what, ": file too large to decode (", bytes.size(), " bytes)");
   const std::string jpeg_problem = jpeg_precheck(bytes);
   BMC_CHECK(jpeg_problem.empty(), what, ": ", jpeg_problem);
   if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
-    return decode_jpeg(bytes, what, kMaxImageSide);
+    return decode_jpeg(bytes, what, max_side);
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, comp = 0;
   BMC_CHECK(stbi_info_from_memory(bytes.data(), len, &w, &h, &comp), what,
             ": not a readable image (", stbi_failure_reason(), ")");
   BMC_CHECK(!stbi_is_16_bit_from_memory(bytes.data(), len), what, ": 16-bit images are not supported");
-  BMC_CHECK(w > 0 && h > 0 && w <= kMaxImageSide && h <= kMaxImageSide, what, ": image size ", w, "x", h,
-            " outside 1..", kMaxImageSide);
+  BMC_CHECK(w > 0 && h > 0 && w <= max_side && h <= max_side, what, ": image size ", w, "x", h, " outside 1..",
+            max_side);
   stbi_uc* data = stbi_load_from_memory(bytes.data(), len, &w, &h, &comp, 3);
   BMC_CHECK(data != nullptr, what, ": corrupt image (", stbi_failure_reason(), ")");
   Image img;

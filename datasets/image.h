@@ -20,8 +20,10 @@ struct Image {
 
 // Decodes an image file's bytes to 3-channel RGB. Grayscale (and grayscale + alpha) become RGB by
 // replication; RGBA drops alpha. CMYK/YCCK JPEGs, 16-bit and HDR images and anything stb cannot
-// read are refused with a bmc::Error naming `what` and the reason.
-Image decode_image_rgb(const Bytes& bytes, const std::string& what);
+// read are refused with a bmc::Error naming `what` and the reason, as are images with a side above
+// max_side (checked before any pixel memory is allocated).
+constexpr int kMaxImageSide = 1 << 15;
+Image decode_image_rgb(const Bytes& bytes, const std::string& what, int max_side = kMaxImageSide);
 Image load_image_rgb(const std::string& path);
 
 // Resizes to exactly (width, height).

@@ -51,19 +51,8 @@ __global__ void lattice_bias_correct_kernel(float* q, const float* w, int64_t ch
   for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
     float* qc = q + c * per;
     const float* wc = w + c * per;
-    const float count = static_cast<float>(per);
-    const float residual = block_fixed_sum_range(per, [&](int64_t i) { return add_rn(wc[i], -qc[i]); });
-    const float mean_q = block_fixed_sum_range(per, [&](int64_t i) { return qc[i]; }) / count;
-    const float mean_w = block_fixed_sum_range(per, [&](int64_t i) { return wc[i]; }) / count;
-    const float q_squares = block_fixed_sum_range(per, [&](int64_t i) {
-      const float d = add_rn(qc[i], -mean_q);
-      return mul_rn(d, d);
-    });
-    const float w_squares = block_fixed_sum_range(per, [&](int64_t i) {
-      const float d = add_rn(wc[i], -mean_w);
-      return mul_rn(d, d);
-    });
-    const LatticeCorrection corr = lattice_bias_correction(residual, q_squares, sqrtf(w_squares), per);
+    const LatticeCorrection corr =
+        lattice_channel_correction(wc, qc, per, [&](auto value) { return block_fixed_sum_range(per, value); });
     for (int64_t i = threadIdx.x; i < per; i += blockDim.x) qc[i] = lattice_corrected(qc[i], corr);
     __syncthreads();
   }

@@ -100,6 +100,25 @@ BMC_HD LatticeCorrection lattice_bias_correction(float sum_w_minus_q, float q_ce
   return c;
 }
 
+// The correction of one channel of `count` elements (float weights w, quantized q) from a
+// fixed-order sum: sum(value) adds value(i) over the channel's elements.
+template <class Sum>
+BMC_HD LatticeCorrection lattice_channel_correction(const float* w, const float* q, int64_t count, Sum sum) {
+  const float n = static_cast<float>(count);
+  const float residual = sum([&](int64_t i) { return add_rn(w[i], -q[i]); });
+  const float mean_q = sum([&](int64_t i) { return q[i]; }) / n;
+  const float mean_w = sum([&](int64_t i) { return w[i]; }) / n;
+  const float q_squares = sum([&](int64_t i) {
+    const float d = add_rn(q[i], -mean_q);
+    return mul_rn(d, d);
+  });
+  const float w_squares = sum([&](int64_t i) {
+    const float d = add_rn(w[i], -mean_w);
+    return mul_rn(d, d);
+  });
+  return lattice_bias_correction(residual, q_squares, sqrtf(w_squares), count);
+}
+
 // The search objective's term for one vector: sum_i |corrected(q_i) - w_i|^3.
 BMC_HD float lattice_cube_error(const float* w, const float* q, int n, bool correct, LatticeCorrection c) {
   float e = 0.0f;

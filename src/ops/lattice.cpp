@@ -30,6 +30,16 @@ void check_bases(const char* op, const Tensor& bases, const LatticeSearchShape& 
   check_shape(op, "bases", bases, Shape{shape.bases(), shape.n, shape.n});
 }
 
+void check_search(const char* op, const Tensor& bases, const Tensor& best, const Tensor& losses, const Tensor& wn,
+                  const Tensor& w_norms, const LatticeSearchShape& shape) {
+  check_layer(op, wn, shape);
+  check_bases(op, bases, shape);
+  check_shape(op, "losses", losses, Shape{shape.channels});
+  check_shape(op, "best", best, Shape{shape.bases()});
+  check_shape(op, "w_norms", w_norms, Shape{shape.channels});
+  check_same_device(op, {&wn, &bases, &losses, &best, &w_norms});
+}
+
 // Every vector's term of one channel into out[0, m): a loop over independent vectors with the
 // dimension a constant, which the compiler vectorizes; the values are the core's, bit for bit.
 template <int N>
@@ -132,23 +142,12 @@ void lattice_bias_correct(Tensor& q, const Tensor& w, int64_t channels) {
   check_same_device("lattice_bias_correct", {&w, &q});
   if (w.device().is_cuda()) return BMC_DISPATCH_CUDA(lattice_bias_correct_cuda(q, w, channels));
   const int64_t per = w.numel() / channels;
-  const float count = static_cast<float>(per);
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < channels; ++c) {
     float* qc = q.data<float>() + c * per;
     const float* wc = w.data<float>() + c * per;
-    const float residual = fixed_sum_host(per, [&](int64_t i) { return add_rn(wc[i], -qc[i]); });
-    const float mean_q = fixed_sum_host(per, [&](int64_t i) { return qc[i]; }) / count;
-    const float mean_w = fixed_sum_host(per, [&](int64_t i) { return wc[i]; }) / count;
-    const float q_squares = fixed_sum_host(per, [&](int64_t i) {
-      const float d = add_rn(qc[i], -mean_q);
-      return mul_rn(d, d);
-    });
-    const float w_squares = fixed_sum_host(per, [&](int64_t i) {
-      const float d = add_rn(wc[i], -mean_w);
-      return mul_rn(d, d);
-    });
-    const LatticeCorrection corr = lattice_bias_correction(residual, q_squares, std::sqrt(w_squares), per);
+    const LatticeCorrection corr =
+        lattice_channel_correction(wc, qc, per, [&](auto value) { return fixed_sum_host(per, value); });
     for (int64_t i = 0; i < per; ++i) qc[i] = lattice_corrected(qc[i], corr);
   }
 }
@@ -173,12 +172,7 @@ std::vector<float> lattice_centered_norms(const Tensor& w, int64_t channels) {
 
 void lattice_losses(Tensor& losses, Tensor& best, const Tensor& bases, const Tensor& wn, const Tensor& w_norms,
                     const LatticeSearchShape& shape) {
-  check_layer("lattice_losses", wn, shape);
-  check_bases("lattice_losses", bases, shape);
-  check_shape("lattice_losses", "losses", losses, Shape{shape.channels});
-  check_shape("lattice_losses", "best", best, Shape{shape.bases()});
-  check_shape("lattice_losses", "w_norms", w_norms, Shape{shape.channels});
-  check_same_device("lattice_losses", {&wn, &bases, &losses, &best, &w_norms});
+  check_search("lattice_losses", bases, best, losses, wn, w_norms, shape);
   if (wn.device().is_cuda()) return BMC_DISPATCH_CUDA(lattice_losses_cuda(losses, best, bases, wn, w_norms, shape));
   const int n = shape.n;
   float* lp = losses.data<float>();
@@ -202,12 +196,7 @@ void lattice_losses(Tensor& losses, Tensor& best, const Tensor& bases, const Ten
 
 void lattice_search_step(Tensor& bases, Tensor& best, Tensor& losses, const Tensor& wn, const Tensor& w_norms,
                          const LatticeSearchShape& shape, const LatticeNoise& noise) {
-  check_layer("lattice_search_step", wn, shape);
-  check_bases("lattice_search_step", bases, shape);
-  check_shape("lattice_search_step", "losses", losses, Shape{shape.channels});
-  check_shape("lattice_search_step", "best", best, Shape{shape.bases()});
-  check_shape("lattice_search_step", "w_norms", w_norms, Shape{shape.channels});
-  check_same_device("lattice_search_step", {&wn, &bases, &losses, &best, &w_norms});
+  check_search("lattice_search_step", bases, best, losses, wn, w_norms, shape);
   if (wn.device().is_cuda())
     return BMC_DISPATCH_CUDA(lattice_search_step_cuda(bases, best, losses, wn, w_norms, shape, noise));
   const int n = shape.n, nn = n * n;
