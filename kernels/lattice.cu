@@ -47,6 +47,23 @@ __global__ void lattice_ste_backward_kernel(float* dw, const float* dy, const fl
   }
 }
 
+BMC_DEVICE float alpha_of(const float* alpha, int64_t i, int64_t channels, int64_t inner, bool per_channel) {
+  return per_channel ? alpha[(i / inner) % channels] : alpha[0];
+}
+
+__global__ void lattice_act_forward_kernel(float* y, const float* x, const float* alpha, int64_t n, int64_t channels,
+                                           int64_t inner, bool per_channel, float levels) {
+  BMC_GRID_STRIDE_LOOP(i, n) { y[i] = lattice_act_quantize(x[i], alpha_of(alpha, i, channels, inner, per_channel), levels); }
+}
+
+__global__ void lattice_act_backward_kernel(float* dx, const float* dy, const float* x, const float* alpha, int64_t n,
+                                            int64_t channels, int64_t inner, bool per_channel) {
+  BMC_GRID_STRIDE_LOOP(i, n) {
+    const float a = alpha_of(alpha, i, channels, inner, per_channel);
+    dx[i] = x[i] < 0.0f || x[i] > a ? 0.0f : dy[i];
+  }
+}
+
 __global__ void lattice_bias_correct_kernel(float* q, const float* w, int64_t channels, int64_t per) {
   for (int64_t c = blockIdx.x; c < channels; c += gridDim.x) {
     float* qc = q + c * per;
@@ -134,6 +151,20 @@ void lattice_ste_backward(float* dw, const float* dy, const float* w, const floa
 void lattice_bias_correct(float* q, const float* w, int64_t channels, int64_t per, StreamRef stream, int grid_limit) {
   launch("lattice_bias_correct_kernel", lattice_bias_correct_kernel, channel_grid(channels, grid_limit), kBlock, stream, q,
          w, channels, per);
+}
+
+void lattice_act_forward(float* y, const float* x, const float* alpha, int64_t n, int64_t channels, int64_t inner,
+                         bool per_channel, float levels, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("lattice_act_forward_kernel", lattice_act_forward_kernel, grid_for(n, kBlock, grid_limit), kBlock, stream, y, x,
+         alpha, n, channels, inner, per_channel, levels);
+}
+
+void lattice_act_backward(float* dx, const float* dy, const float* x, const float* alpha, int64_t n, int64_t channels,
+                          int64_t inner, bool per_channel, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("lattice_act_backward_kernel", lattice_act_backward_kernel, grid_for(n, kBlock, grid_limit), kBlock, stream, dx,
+         dy, x, alpha, n, channels, inner, per_channel);
 }
 
 void lattice_losses(float* losses, float* best, const float* bases, const float* wn, const float* w_norms,

@@ -23,6 +23,14 @@ void lattice_ste_backward(float* dw, const float* dy, const float* w, const floa
 void lattice_bias_correct(float* q, const float* w, int64_t channels, int64_t per, StreamRef stream,
                           int grid_limit = 0);
 
+// The activation quantizer (kernels/lattice.cuh) over x of `channels` channels of `inner` values
+// each, repeated (N, C, ...): alpha[0] for all, or alpha[c] per channel; levels = 2^b - 1.
+void lattice_act_forward(float* y, const float* x, const float* alpha, int64_t n, int64_t channels, int64_t inner,
+                         bool per_channel, float levels, StreamRef stream, int grid_limit = 0);
+// dx = dy where 0 <= x <= alpha, else 0.
+void lattice_act_backward(float* dx, const float* dy, const float* x, const float* alpha, int64_t n, int64_t channels,
+                          int64_t inner, bool per_channel, StreamRef stream, int grid_limit = 0);
+
 // losses[c] = channel c's loss with the current bases, and best = losses for per-channel bases,
 // best[0] = their fixed-order sum for a shared one. w_norms: the centered norm of every channel of wn (read
 // when shape.correct).

@@ -152,6 +152,58 @@ void lattice_bias_correct(Tensor& q, const Tensor& w, int64_t channels) {
   }
 }
 
+namespace {
+
+struct ActLayout {
+  int64_t channels, inner;
+};
+
+ActLayout check_act(const char* op, const Tensor& x, const Tensor& alpha) {
+  check_dtype(op, "x", x, DType::F32);
+  check_dtype(op, "alpha", alpha, DType::F32);
+  const ActLayout l{x.rank() >= 2 ? x.dim(1) : 1, x.rank() >= 2 ? x.numel() / (x.dim(0) * x.dim(1)) : x.numel()};
+  BMC_CHECK(alpha.numel() == 1 || alpha.numel() == l.channels, op, ": ", alpha.numel(), " ranges for ", x.describe());
+  return l;
+}
+
+}  // namespace
+
+void lattice_act_forward(Tensor& y, const Tensor& x, const Tensor& alpha, int bits) {
+  const ActLayout l = check_act("lattice_act_forward", x, alpha);
+  check_shape("lattice_act_forward", "y", y, x.shape());
+  BMC_CHECK(bits >= 1 && bits <= 16, "lattice_act_forward: bits must be 1..16, got ", bits);
+  check_same_device("lattice_act_forward", {&x, &y, &alpha});
+  const float levels = static_cast<float>((1 << bits) - 1);
+  if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(lattice_act_forward_cuda(y, x, alpha, l.channels, l.inner, levels));
+  const float* xp = x.data<float>();
+  const float* ap = alpha.data<float>();
+  float* yp = y.data<float>();
+  const bool per_channel = alpha.numel() > 1;
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i)
+    yp[i] = lattice_act_quantize(xp[i], per_channel ? ap[(i / l.inner) % l.channels] : ap[0], levels);
+}
+
+void lattice_act_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const Tensor& alpha) {
+  const ActLayout l = check_act("lattice_act_backward", x, alpha);
+  check_shape("lattice_act_backward", "dy", dy, x.shape());
+  check_shape("lattice_act_backward", "dx", dx, x.shape());
+  check_same_device("lattice_act_backward", {&x, &dy, &dx, &alpha});
+  if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(lattice_act_backward_cuda(dx, dy, x, alpha, l.channels, l.inner));
+  const float* xp = x.data<float>();
+  const float* gp = dy.data<float>();
+  const float* ap = alpha.data<float>();
+  float* dp = dx.data<float>();
+  const bool per_channel = alpha.numel() > 1;
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = per_channel ? ap[(i / l.inner) % l.channels] : ap[0];
+    dp[i] = xp[i] < 0.0f || xp[i] > a ? 0.0f : gp[i];
+  }
+}
+
 std::vector<float> lattice_centered_norms(const Tensor& w, int64_t channels) {
   check_dtype("lattice_centered_norms", "w", w, DType::F32);
   BMC_CHECK(channels > 0 && w.numel() % channels == 0, "lattice_centered_norms: ", w.describe(), " has no ", channels,

@@ -21,6 +21,11 @@ void lattice_ste_backward(Tensor& dw, const Tensor& dy, const Tensor& w, const T
 // q <- xi_c * (q + mu_c) for every output channel (Banner et al.'s correction towards w).
 void lattice_bias_correct(Tensor& q, const Tensor& w, int64_t channels);
 
+// The activation quantizer: y = alpha * k / (2^bits - 1) (kernels/lattice.cuh) for x of shape
+// (N, C, ...) or (N, C); alpha [1] or [C]. Backward: dx = dy where 0 <= x <= alpha.
+void lattice_act_forward(Tensor& y, const Tensor& x, const Tensor& alpha, int bits);
+void lattice_act_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const Tensor& alpha);
+
 // The centered L2 norm of every channel of w (host values: an input of the search).
 std::vector<float> lattice_centered_norms(const Tensor& w, int64_t channels);
 // losses[c] = channel c's search loss with the current bases; best = losses for per-channel

@@ -26,6 +26,18 @@ void lattice_bias_correct_cuda(Tensor& q, const Tensor& w, int64_t channels) {
   kernels::lattice_bias_correct(q.data<float>(), w.data<float>(), channels, w.numel() / channels, stream_of(w));
 }
 
+void lattice_act_forward_cuda(Tensor& y, const Tensor& x, const Tensor& alpha, int64_t channels, int64_t inner,
+                              float levels) {
+  kernels::lattice_act_forward(y.data<float>(), x.data<float>(), alpha.data<float>(), x.numel(), channels, inner,
+                               alpha.numel() > 1, levels, stream_of(x));
+}
+
+void lattice_act_backward_cuda(Tensor& dx, const Tensor& dy, const Tensor& x, const Tensor& alpha, int64_t channels,
+                               int64_t inner) {
+  kernels::lattice_act_backward(dx.data<float>(), dy.data<float>(), x.data<float>(), alpha.data<float>(), x.numel(),
+                                channels, inner, alpha.numel() > 1, stream_of(x));
+}
+
 void lattice_losses_cuda(Tensor& losses, Tensor& best, const Tensor& bases, const Tensor& wn, const Tensor& w_norms,
                          const LatticeSearchShape& shape) {
   kernels::lattice_losses(losses.data<float>(), best.data<float>(), bases.data<float>(), wn.data<float>(),

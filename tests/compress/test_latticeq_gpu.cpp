@@ -47,6 +47,21 @@ TEST(LatticeqGpu, OpsAreBitwiseTheCpuOps) {
   EXPECT_TRUE(test::bitwise_equal(qg.to(Device::cpu()), q));
 }
 
+TEST(LatticeqGpu, ActivationQuantizerIsBitwiseTheCpuOp) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Shape shape{64, 32, 17, 19};
+  const Tensor x = test::random_uniform(shape, 7, -0.2f, 3.0f), dy = test::random_uniform(shape, 8);
+  const Tensor alpha = test::random_uniform({32}, 9, 0.5f, 2.0f);
+  Tensor y(shape), dx(shape), yg(shape, DType::F32, Device::cuda(0)), dxg(shape, DType::F32, Device::cuda(0));
+  ops::lattice_act_forward(y, x, alpha, 4);
+  ops::lattice_act_backward(dx, dy, x, alpha);
+  const Tensor xg = on_gpu(x), ag = on_gpu(alpha);
+  ops::lattice_act_forward(yg, xg, ag, 4);
+  ops::lattice_act_backward(dxg, on_gpu(dy), xg, ag);
+  EXPECT_TRUE(test::bitwise_equal(yg.to(Device::cpu()), y));
+  EXPECT_TRUE(test::bitwise_equal(dxg.to(Device::cpu()), dx));
+}
+
 TEST(LatticeqGpu, SearchesAreBitwiseTheCpuSearches) {
   BMC_REQUIRE_CUDA_DEVICE();
   for (const bool shared : {false, true}) {

@@ -1,8 +1,8 @@
 // kernels/lattice.cu under host emulation against the CPU ops of ops/lattice.h, bit for bit: the
-// quantizer (with its coordinates), the straight-through gradient and the bias correction at
-// several grid sizes, and the search's losses and proposal steps, per channel and with a shared
-// basis, with and without basis quantization and bias correction, for channels of one vector,
-// of a partial chunk and of more than one fixed-sum chunk (a tail included).
+// quantizer (with its coordinates), the straight-through gradient, the bias correction and the
+// activation quantizer at several grid sizes, and the search's losses and proposal steps, per
+// channel and with a shared basis, with and without basis quantization and bias correction, for
+// channels of one vector, of a partial chunk and of more than one fixed-sum chunk (tail included).
 #define BMC_KNS kernels_emu
 #include <gtest/gtest.h>
 
@@ -65,6 +65,29 @@ TEST(LatticeKernelEmu, QuantizeGradientAndBiasCorrectionAreBitwiseTheCpuOps) {
         EXPECT_TRUE(test::bitwise_equal(dw, dw_want)) << c.per << " " << grid_limit;
         kernels_emu::lattice_bias_correct(got.data<float>(), w.data<float>(), c.channels, c.per, nullptr, grid_limit);
         EXPECT_TRUE(test::bitwise_equal(got, corrected_want)) << c.per << " " << grid_limit;
+      }
+    }
+}
+
+TEST(LatticeKernelEmu, ActivationQuantizerIsBitwiseTheCpuOp) {
+  for (const Shape& shape : {Shape{3, 5, 7, 9}, Shape{6, 300}, Shape{1, 1}})
+    for (const bool per_channel : {false, true}) {
+      const Tensor x = test::random_uniform(shape, 31 + shape.numel(), -0.2f, 2.5f);
+      const Tensor dy = test::random_uniform(shape, 32);
+      const int64_t channels = shape[1];
+      const Tensor alpha = per_channel ? test::random_uniform({channels}, 33, 0.5f, 2.0f) : Tensor::full({1}, 1.7f);
+      Tensor y_want(shape), dx_want(shape);
+      ops::lattice_act_forward(y_want, x, alpha, 3);
+      ops::lattice_act_backward(dx_want, dy, x, alpha);
+      const int64_t inner = shape.numel() / (shape[0] * channels);
+      for (const int grid_limit : {1, 3, 0}) {
+        Tensor y(shape), dx(shape);
+        kernels_emu::lattice_act_forward(y.data<float>(), x.data<float>(), alpha.data<float>(), shape.numel(), channels,
+                                         inner, per_channel, 7.0f, nullptr, grid_limit);
+        kernels_emu::lattice_act_backward(dx.data<float>(), dy.data<float>(), x.data<float>(), alpha.data<float>(),
+                                          shape.numel(), channels, inner, per_channel, nullptr, grid_limit);
+        EXPECT_TRUE(test::bitwise_equal(y, y_want)) << shape.str() << " " << per_channel << " " << grid_limit;
+        EXPECT_TRUE(test::bitwise_equal(dx, dx_want)) << shape.str() << " " << per_channel << " " << grid_limit;
       }
     }
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/lattice.cuh"
+#include "ops/lattice.h"
 
 namespace bmc::compress {
 namespace {
@@ -69,29 +69,16 @@ void LatticeActQuant::calibrate(const Tensor& x) {
 Tensor LatticeActQuant::forward(const Tensor& x) {
   if (!calibrated_) calibrate(x);
   x_ = x.view(x.shape());
-  std::vector<float> v = x.to_vector<float>();
-  const std::vector<float> alpha = alpha_.value.to_vector<float>();
-  const float levels = static_cast<float>((1 << bits_) - 1);
-  const int64_t channels = channels_of(x), inner = inner_of(x);
-  BMC_CHECK(alpha.size() == 1 || static_cast<int64_t>(alpha.size()) == channels, describe(), ": ", alpha.size(),
-            " ranges for an input of ", channels, " channels");
-  for (size_t i = 0; i < v.size(); ++i) {
-    const float a = alpha.size() == 1 ? alpha[0] : alpha[static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels)];
-    v[i] = lattice_act_quantize(v[i], a, levels);
-  }
-  return Tensor::from_vector(v, x.shape(), x.device());
+  Tensor y(x.shape(), DType::F32, x.device());
+  ops::lattice_act_forward(y, x, alpha_.value, bits_);
+  return y;
 }
 
 Tensor LatticeActQuant::backward(const Tensor& dy) {
   BMC_CHECK(x_.defined(), describe(), ": backward without a forward");
-  std::vector<float> g = dy.to_vector<float>();
-  const std::vector<float> x = x_.to_vector<float>(), alpha = alpha_.value.to_vector<float>();
-  const int64_t channels = channels_of(x_), inner = inner_of(x_);
-  for (size_t i = 0; i < g.size(); ++i) {
-    const float a = alpha.size() == 1 ? alpha[0] : alpha[static_cast<size_t>((static_cast<int64_t>(i) / inner) % channels)];
-    if (x[i] < 0.0f || x[i] > a) g[i] = 0.0f;
-  }
-  return Tensor::from_vector(g, dy.shape(), dy.device());
+  Tensor dx(dy.shape(), DType::F32, dy.device());
+  ops::lattice_act_backward(dx, dy, x_, alpha_.value);
+  return dx;
 }
 
 }  // namespace bmc::compress
