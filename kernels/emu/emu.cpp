@@ -1,13 +1,18 @@
 // Fiber scheduler behind kernels/emu/emu.h. One ucontext fiber per emulated thread; the scheduler
-// resumes every unfinished fiber in turn, and a fiber gives control back when it reaches a
-// barrier or finishes. A round in which every unfinished fiber reached the barrier releases it.
-// An exception in a thread stops the launch and is rethrown to the caller.
+// resumes every unfinished fiber in turn (in a fresh shuffled order each round), and a fiber gives
+// control back when it reaches a barrier or finishes. A round in which every unfinished fiber
+// reached the same barrier releases it; fibers at different barriers, or at a barrier while others
+// finished, are an error. An exception in a thread stops the launch and is rethrown to the caller.
 #include "kernels/emu/emu.h"
 
 #include <ucontext.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
+#include <random>
+#include <string>
 #include <exception>
 #include <utility>
 #include <vector>
@@ -30,6 +35,8 @@ struct Fiber {
   ucontext_t context;
   uint3 index;
   bool done = false;
+  const char* barrier_file = "";  // where the fiber waits (after it yielded at a barrier)
+  int barrier_line = 0;
 };
 
 struct BlockRun {
@@ -40,11 +47,21 @@ struct BlockRun {
   std::vector<uint32_t> shuffle_slots;
   std::vector<std::array<uint32_t, 7>> mma_slots;  // a0..a3, b0, b1, metadata
   size_t current = 0;
+  std::mt19937_64 order;  // thread and block orders of this launch
   std::exception_ptr error;  // thrown by a thread: the launch stops and rethrows it
 };
 
 thread_local BlockRun* g_run = nullptr;
 thread_local Stats g_stats;
+thread_local uint64_t g_launches = 0;
+
+uint64_t emu_seed() {
+  static const uint64_t seed = [] {
+    const char* s = std::getenv("BMC_EMU_SEED");
+    return s ? std::strtoull(s, nullptr, 10) : uint64_t{0x5eed};
+  }();
+  return seed;
+}
 
 void fiber_entry() {
   BlockRun& run = *g_run;
@@ -77,9 +94,12 @@ void run_block(BlockRun& run) {
     f.context.uc_link = &run.scheduler;
     makecontext(&f.context, fiber_entry, 0);
   }
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
   size_t remaining = n;
   while (remaining > 0) {
-    for (size_t i = 0; i < n; ++i) {
+    std::shuffle(order.begin(), order.end(), run.order);
+    for (size_t i : order) {
       if (run.fibers[i].done) continue;
       run.current = i;
       threadIdx = run.fibers[i].index;
@@ -88,7 +108,26 @@ void run_block(BlockRun& run) {
       if (run.error) std::rethrow_exception(std::exchange(run.error, nullptr));
     }
     remaining = 0;
-    for (const Fiber& f : run.fibers) remaining += f.done ? 0 : 1;
+    const Fiber* waiting = nullptr;
+    const Fiber* finished = nullptr;
+    for (const Fiber& f : run.fibers) {
+      remaining += f.done ? 0 : 1;
+      if (f.done) {
+        finished = &f;
+        continue;
+      }
+      if (!waiting) {
+        waiting = &f;
+      } else if (f.barrier_line != waiting->barrier_line || std::strcmp(f.barrier_file, waiting->barrier_file) != 0) {
+        BMC_FAIL("emu: mismatched __syncthreads in block (", blockIdx.x, ", ", blockIdx.y, ", ", blockIdx.z, "): thread ",
+                 waiting->index.x, " waits at ", waiting->barrier_file, ":", waiting->barrier_line, ", thread ", f.index.x,
+                 " at ", f.barrier_file, ":", f.barrier_line);
+      }
+    }
+    BMC_CHECK(!waiting || !finished, "emu: divergent __syncthreads in block (", blockIdx.x, ", ", blockIdx.y, ", ",
+              blockIdx.z, "): thread ", waiting ? waiting->index.x : 0, " waits at ", waiting ? waiting->barrier_file : "",
+              ":", waiting ? waiting->barrier_line : 0, " while thread ", finished ? finished->index.x : 0,
+              " has left the kernel");
   }
   g_stats.threads += n;
 }
@@ -102,19 +141,27 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   BMC_CHECK(threads > 0 && threads <= kMaxThreadsPerBlock, "emu launch: block of ", threads,
             " threads; expected 1..", kMaxThreadsPerBlock);
   BMC_CHECK(g_run == nullptr, "emu launch: nested launches are not supported");
+  BMC_CHECK(block.x <= 1024 && block.y <= 1024 && block.z <= 64, "emu launch: block (", block.x, ", ", block.y, ", ",
+            block.z, ") exceeds CUDA's (1024, 1024, 64)");
+  BMC_CHECK(grid.y <= 65535 && grid.z <= 65535 && grid.x <= 0x7fffffffu, "emu launch: grid (", grid.x, ", ", grid.y, ", ",
+            grid.z, ") exceeds CUDA's (2^31 - 1, 65535, 65535)");
   BlockRun run;
   run.body = &body;
+  run.order.seed(emu_seed() * 0x9E3779B97F4A7C15ull + ++g_launches);
   g_run = &run;
   gridDim = grid;
   blockDim = block;
+  const uint64_t blocks = uint64_t{grid.x} * grid.y * grid.z;
+  std::vector<uint64_t> block_order(blocks);
+  for (uint64_t b = 0; b < blocks; ++b) block_order[b] = b;
+  std::shuffle(block_order.begin(), block_order.end(), run.order);
   try {
-    for (unsigned z = 0; z < grid.z; ++z)
-      for (unsigned y = 0; y < grid.y; ++y)
-        for (unsigned x = 0; x < grid.x; ++x) {
-          blockIdx = {x, y, z};
-          run_block(run);
-          ++g_stats.blocks;
-        }
+    for (const uint64_t b : block_order) {
+      blockIdx = {static_cast<unsigned>(b % grid.x), static_cast<unsigned>((b / grid.x) % grid.y),
+                  static_cast<unsigned>(b / (uint64_t{grid.x} * grid.y))};
+      run_block(run);
+      ++g_stats.blocks;
+    }
   } catch (...) {
     g_run = nullptr;
     throw;
@@ -122,11 +169,13 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   g_run = nullptr;
 }
 
-void sync_block() {
+void sync_block(const char* file, int line) {
   BMC_CHECK(g_run != nullptr, "__syncthreads outside an emulated kernel");
   BlockRun& run = *g_run;
   ++g_stats.barriers;
   Fiber& self = run.fibers[run.current];
+  self.barrier_file = file;
+  self.barrier_line = line;
   BMC_CHECK(swapcontext(&self.context, &run.scheduler) == 0, "emu: swapcontext failed");
   threadIdx = self.index;
 }
@@ -137,13 +186,13 @@ uint32_t shuffle(uint32_t bits, int (*source_lane)(int lane, int arg), int arg) 
   BlockRun& run = *g_run;
   const unsigned tid = linear_thread_id();
   run.shuffle_slots[tid] = bits;
-  sync_block();
+  sync_block("warp shuffle (publish)", 0);
   const int lane = static_cast<int>(tid % kWarpSize);
   const int src_lane = source_lane(lane, arg);
   const unsigned src = tid - lane + src_lane;
   const uint32_t out =
       (src_lane >= 0 && src_lane < kWarpSize && src < run.shuffle_slots.size()) ? run.shuffle_slots[src] : bits;
-  sync_block();  // nobody overwrites a slot before everyone has read
+  sync_block("warp shuffle (read)", 0);  // nobody overwrites a slot before everyone has read
   return out;
 }
 
@@ -188,7 +237,7 @@ void mma_m16n8k32_s8u8(int32_t d[4], const uint32_t* a, const uint32_t b[2], con
   mine[4] = b[0];
   mine[5] = b[1];
   mine[6] = meta;
-  sync_block();
+  sync_block("mma (publish)", 0);
   const unsigned base = tid - tid % kWarpSize;
   auto lane = [&](int g, int t) -> const std::array<uint32_t, 7>& { return run.mma_slots[base + 4 * g + t]; };
   auto a_at = [&](int row, int k) -> int32_t {
@@ -212,7 +261,7 @@ void mma_m16n8k32_s8u8(int32_t d[4], const uint32_t* a, const uint32_t b[2], con
     for (int k = 0; k < 32; ++k) acc += a_at(row, k) * b_at(k, col);
     out[i] = acc;
   }
-  sync_block();  // nobody overwrites a slot before everyone has read
+  sync_block("mma (read)", 0);  // nobody overwrites a slot before everyone has read
   for (int i = 0; i < 4; ++i) d[i] = out[i];
 }
 

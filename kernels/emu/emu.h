@@ -2,7 +2,11 @@
 // source, compiled by g++ with this header force-included (-include kernels/emu/emu.h -DBMC_EMU),
 // runs on the CPU. Each block's threads are cooperative fibers on one OS thread, so
 // __syncthreads() is a real barrier among the block's threads and __shared__ (static thread_local)
-// is shared by exactly one block at a time. Blocks run one after another in blockIdx order.
+// is shared by exactly one block at a time. To surface what a GPU's scheduling would: the blocks
+// of a grid run in a shuffled order, and between two barriers a block's threads run in a
+// shuffled order (both seeded per launch, from BMC_EMU_SEED when set, so a failure repeats); a
+// barrier that some threads of a block reach while others have left the kernel, or that threads
+// reach at different __syncthreads sites, throws bmc::Error naming the kernel's source line.
 //
 // Supported: threadIdx/blockIdx/blockDim/gridDim, __syncthreads, static __shared__ arrays, the
 // warp and atomic wrappers of kernels/device_compat.cuh, and the integer warp-level matrix
@@ -28,8 +32,8 @@ struct dim3 {
 // configuration, as a real launch would fail.
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 
-// Barrier among the threads of the running block (__syncthreads).
-void sync_block();
+// Barrier among the threads of the running block (__syncthreads at file:line).
+void sync_block(const char* file = "", int line = 0);
 
 // Warp shuffles: each thread publishes its value, then reads a lane of its own warp.
 uint32_t shuffle_down_bits(uint32_t bits, int delta);
@@ -69,4 +73,4 @@ extern thread_local dim3 gridDim;
 #define __shared__ static thread_local
 #define __launch_bounds__(...)
 
-inline void __syncthreads() { bmc::emu::sync_block(); }
+#define __syncthreads() ::bmc::emu::sync_block(__FILE__, __LINE__)

@@ -1,6 +1,9 @@
-// The host emulator itself: grid/block indexing, barrier semantics and launch validation.
+// The host emulator itself: grid/block indexing, barrier semantics, launch validation, and that it
+// exposes what a GPU's scheduling would: a seeded race, a divergent and a mismatched barrier.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
 #include <vector>
 
 #include "core/error.h"
@@ -42,6 +45,60 @@ TEST(Emu, InvalidLaunchesFailLikeCuda) {
   EXPECT_THROW(emu::run_grid(dim3(0), dim3(32), [] {}), Error);
   EXPECT_THROW(emu::run_grid(dim3(1), dim3(2048), [] {}), Error);
   EXPECT_THROW(emu::sync_block(), Error);
+  EXPECT_THROW(emu::run_grid(dim3(1, 70000), dim3(32), [] {}), Error);
+  EXPECT_THROW(emu::run_grid(dim3(1), dim3(1, 1, 128), [] {}), Error);
+}
+
+// A race: each thread reads its neighbour's slot with no barrier between the write and the read.
+// Run in index order it would give the same answer every time; shuffled thread orders make it
+// change from launch to launch, as on a GPU.
+TEST(Emu, ARaceShowsAsLaunchToLaunchDifferences) {
+  constexpr unsigned kThreads = 64;
+  std::set<std::vector<unsigned>> outcomes;
+  for (int launch = 0; launch < 8; ++launch) {
+    std::vector<unsigned> slots(kThreads, 0), seen(kThreads, 0);
+    emu::run_grid(dim3(1), dim3(kThreads), [&] {
+      __syncthreads();  // start every thread in a shuffled round
+      slots[threadIdx.x] = threadIdx.x + 1;
+      seen[threadIdx.x] = slots[(threadIdx.x + 1) % kThreads];  // racy: no barrier before the read
+    });
+    outcomes.insert(seen);
+  }
+  EXPECT_GT(outcomes.size(), 1u) << "the race went unseen";
+}
+
+TEST(Emu, BlocksRunInAShuffledOrder) {
+  std::vector<unsigned> order;
+  emu::run_grid(dim3(16), dim3(1), [&] { order.push_back(blockIdx.x); });
+  ASSERT_EQ(order.size(), 16u);
+  EXPECT_FALSE(std::is_sorted(order.begin(), order.end()));
+}
+
+TEST(Emu, ADivergentBarrierIsAnError) {
+  try {
+    emu::run_grid(dim3(1), dim3(64), [] {
+      if (threadIdx.x < 16) return;  // these threads leave; the others wait at the barrier
+      __syncthreads();
+    });
+    ADD_FAILURE() << "a divergent barrier must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("divergent __syncthreads"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("test_emu.cpp"), std::string::npos) << e.message();
+  }
+}
+
+TEST(Emu, MismatchedBarriersAreAnError) {
+  try {
+    emu::run_grid(dim3(1), dim3(64), [] {
+      if (threadIdx.x % 2 == 0)
+        __syncthreads();
+      else
+        __syncthreads();
+    });
+    ADD_FAILURE() << "threads at different barriers must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("mismatched __syncthreads"), std::string::npos) << e.message();
+  }
 }
 
 }  // namespace
