@@ -225,6 +225,30 @@ TEST(LossGpu, MatchesCpu) {
   }
 }
 
+// 600,000 rows of 2: past every kernel's grid cap (softmax rows: 4096 blocks of 4 rows; top-k:
+// 4096 blocks of 128 rows; gradient: 4096 blocks of 256 elements), so each grid-stride loop runs
+// more than once. The batch mean sums 600,000 losses in another order than the CPU: 1e-4 relative.
+TEST(LossGpu, GridStrideLoopsIterateBeyondTheGridCap) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  const Shape shape{600000, 2};
+  const Tensor logits = test::random_uniform(shape, 67, -8, 8);
+  const Tensor labels = random_labels(shape[0], shape[1], 14);
+  const XentResult cpu = xent(logits, labels);
+  Tensor dlogits(shape);
+  ops::softmax_cross_entropy_backward(dlogits, cpu.probs, labels);
+  const Tensor glogits = logits.to(gpu), glabels = labels.to(gpu);
+  Tensor gloss(Shape{}, DType::F32, gpu), gprobs(shape, DType::F32, gpu), gdlogits(shape, DType::F32, gpu);
+  ops::softmax_cross_entropy_forward(gloss, gprobs, glogits, glabels);
+  ops::softmax_cross_entropy_backward(gdlogits, gprobs, glabels);
+  EXPECT_TRUE(test::all_close(gprobs, cpu.probs, kElementwiseAtol, kElementwiseRtol));
+  EXPECT_TRUE(test::all_close(gdlogits, dlogits, kElementwiseAtol, kElementwiseRtol));
+  EXPECT_TRUE(test::all_close(gloss, cpu.loss, 1e-6, 1e-4));
+  Tensor gcorrect(Shape{}, DType::I32, gpu);
+  ops::topk_correct(gcorrect, glogits, glabels, 1);
+  EXPECT_EQ(gcorrect.to_vector<int32_t>()[0], topk(logits, labels, 1));
+}
+
 TEST(LossGpu, OutOfRangeLabelGivesNaNLossAndAWrongRow) {
   BMC_REQUIRE_CUDA_DEVICE();
   const Device gpu = Device::cuda(0);
