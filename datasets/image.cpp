@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "core/error.h"
 #include "datasets/jpeg_decode.h"
@@ -67,6 +68,31 @@ std::string jpeg_precheck(const Bytes& b) {
   }
 }
 
+// Checks a binary PNM (P5 / P6) header before stb parses it: stb reads width, height and maxval
+// into an int without an overflow check, undefined behaviour on a number above 2^31 - 1 (found by
+// fuzz/fuzz_image.cpp). Whitespace and '#' comments are skipped as stb skips them.
+std::string pnm_precheck(const Bytes& b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return "";
+  size_t i = 2;
+  for (int field = 0; field < 3; ++field) {
+    while (i < b.size()) {
+      if (b[i] == '#') {
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
+      } else if (b[i] == ' ' || (b[i] >= '\t' && b[i] <= '\r')) {
+        ++i;
+      } else {
+        break;
+      }
+    }
+    int64_t value = 0;
+    for (; i < b.size() && b[i] >= '0' && b[i] <= '9'; ++i) {
+      value = value * 10 + (b[i] - '0');
+      if (value > INT32_MAX) return "corrupt PNM header (a size or maxval above 2^31 - 1)";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Image decode_image_rgb(const Bytes& bytes, const std::string& what, int max_side) {
@@ -74,6 +100,8 @@ Image decode_image_rgb(const Bytes& bytes, const std::string& what, int max_side
   BMC_CHECK(bytes.size() < (size_t(1) << 31), what, ": file too large to decode (", bytes.size(), " bytes)");
   const std::string jpeg_problem = jpeg_precheck(bytes);
   BMC_CHECK(jpeg_problem.empty(), what, ": ", jpeg_problem);
+  const std::string pnm_problem = pnm_precheck(bytes);
+  BMC_CHECK(pnm_problem.empty(), what, ": ", pnm_problem);
   if (bytes.size() >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
     return decode_jpeg(bytes, what, max_side);
   const int len = static_cast<int>(bytes.size());

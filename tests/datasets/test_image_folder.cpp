@@ -165,6 +165,20 @@ TEST(ImageDecode, OversizedHuffmanTableIsRefusedBeforeStbSeesIt) {
   expect_error_containing([&] { data::decode_image_rgb(jpeg, "huff.jpg"); }, {"huff.jpg", "Huffman table declares 512"});
 }
 
+TEST(ImageDecode, PnmHeaderNumbersBeyondAnIntAreRefusedBeforeStbSeesThem) {
+  // Regression for a fuzz finding: stb's PNM reader overflowed an int (undefined behaviour) on the
+  // width "612616612616126" of this 21-byte P6 header.
+  const std::string text = "P612616612616126126\x32\x10";
+  const std::vector<uint8_t> pnm(text.begin(), text.end());
+  expect_error_containing([&] { data::decode_image_rgb(pnm, "big.ppm"); }, {"big.ppm", "corrupt PNM header"});
+  // A small valid P6 still decodes: 2 x 1, maxval 255, after a comment.
+  const std::string ok = std::string("P6\n# c\n2 1\n255\n") + std::string("\x01\x02\x03\x04\x05\x06", 6);
+  const data::Image img = data::decode_image_rgb(std::vector<uint8_t>(ok.begin(), ok.end()), "ok.ppm");
+  EXPECT_EQ(img.width, 2);
+  EXPECT_EQ(img.height, 1);
+  EXPECT_EQ(img.pixels, (std::vector<uint8_t>{1, 2, 3, 4, 5, 6}));
+}
+
 TEST_F(ImageFolderFiles, FlatValidationLayoutWithLabelsFile) {
   add("val/x1.png", 1);
   add("val/x2.png", 2);
