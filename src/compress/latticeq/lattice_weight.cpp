@@ -22,11 +22,11 @@ std::string LatticeWeight::describe() const {
          (shape_.shared_basis ? "per layer" : "per channel") + (bias_correct_ ? ", bias-corrected" : "") + ")";
 }
 
-float LatticeWeight::layer_scale(const Tensor& w) const {
+float lattice_layer_scale(const Tensor& w, const std::string& what) {
   const std::vector<float> v = w.to_vector<float>();
   float m = 0.0f;
   for (float x : v) m = std::max(m, std::fabs(x));
-  BMC_CHECK(m > 0.0f && std::isfinite(m), "lattice weight: max |W| is ", m, "; nothing to quantize");
+  BMC_CHECK(m > 0.0f && std::isfinite(m), what, ": max |W| is ", m, "; nothing to quantize");
   return m;
 }
 

@@ -13,6 +13,9 @@
 
 namespace bmc::compress {
 
+// d = max |w| of a layer (refused when zero or not finite: nothing to quantize).
+float lattice_layer_scale(const Tensor& w, const std::string& what = "lattice weight");
+
 class LatticeWeight : public nn::Parametrization {
  public:
   static constexpr const char* kKind = "lattice";
@@ -26,7 +29,7 @@ class LatticeWeight : public nn::Parametrization {
   bool bias_correct() const { return bias_correct_; }
   const Tensor& bases() const { return bases_.value; }
   // d = max |w| and the integer coordinates of w (I32, w's shape).
-  float layer_scale(const Tensor& w) const;
+  float layer_scale(const Tensor& w) const { return lattice_layer_scale(w); }
   Tensor coordinates(const Tensor& w) const;
 
  private:

@@ -1,8 +1,5 @@
 #include "compress/latticeq/latticeq_model.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include "compress/latticeq/lattice_weight.h"
 #include "nn/param_layer.h"
 
@@ -68,9 +65,7 @@ std::vector<LatticeLayerPlan> plan_latticeq(nn::Model& model, const LatticeqOpti
 
 Tensor normalized_weights(const LatticeLayerPlan& plan) {
   const std::vector<float> v = plan.weight->value.to_vector<float>();
-  float d = 0.0f;
-  for (float x : v) d = std::max(d, std::fabs(x));
-  BMC_CHECK(d > 0.0f && std::isfinite(d), plan.name, ": max |W| is ", d, "; nothing to quantize");
+  const float d = lattice_layer_scale(plan.weight->value, plan.name);
   std::vector<float> wn(v.size());
   for (size_t i = 0; i < v.size(); ++i) wn[i] = v[i] / d;
   return Tensor::from_vector(wn, plan.weight->value.shape(), plan.weight->value.device());
