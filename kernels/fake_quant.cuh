@@ -78,4 +78,17 @@ BMC_HD float fake_quant_grad(float dy, float x, const QuantParams& p) {
   return (q >= p.qmin && q <= p.qmax) ? dy : 0.0f;
 }
 
+// Distiller's residual add (RangeLinearQuantEltwiseAddWrapper) re-scales each input onto the
+// sum's grid before adding: the input's code plus its zero point, times `ratio` = out_scale /
+// in.scale (a float32 quotient, as Distiller divides the two scale tensors), rounded and clamped
+// to the accumulator range [acc_lo, acc_hi]. The code is recovered from the dequantized input x
+// by re-quantizing it with its own parameters (the identity on the input's grid, as Distiller's
+// wrapper re-quantizes its inputs). Returned in the sum's units (divided by out_scale), so the
+// float sum of two such terms times out_scale is the exact integer sum Distiller accumulates.
+BMC_HD float requantize_to_grid(float x, const QuantParams& in, float ratio, float acc_lo, float acc_hi,
+                                float out_scale) {
+  const float code = add_rn(quantize(x, in), in.zero_point);
+  return clamp_code(rintf(mul_rn(ratio, code)), acc_lo, acc_hi) / out_scale;
+}
+
 }  // namespace bmc

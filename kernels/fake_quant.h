@@ -16,4 +16,8 @@ void fake_quant_forward(float* y, const float* x, const QuantParams* params, int
 void fake_quant_backward(float* dx, const float* dy, const float* x, const QuantParams* params, int64_t outer,
                          int64_t channels, int64_t inner, StreamRef stream, int grid_limit = 0);
 
+// y = requantize_to_grid(x, in, ratio, acc_lo, acc_hi, out_scale) over n elements.
+void requantize_to_grid(float* y, const float* x, QuantParams in, float ratio, float acc_lo, float acc_hi,
+                        float out_scale, int64_t n, StreamRef stream, int grid_limit = 0);
+
 }  // namespace bmc::BMC_KNS

@@ -80,7 +80,8 @@ int run_qlth(const std::vector<std::string>& argv) {
       const compress::QuantConfig config = quant_config_from_flags(args, bit_list[i]);
       const compress::QuantEval q = compress::quantize_and_evaluate(*model, config, *calib, calib_batches, session.test_loader(), false);
       const compress::ModelSize size =
-          compress::quantized_model_size(*model, config.bits_weights, config.bits_accum, config.per_channel);
+          compress::quantized_model_size(*model, config.bits_weights, config.bits_accum, config.per_channel,
+                                         q.folded_norms);
       row["W" + std::to_string(bit_list[i])] = {{"top1", q.quantized.top1}, {"top1_argmax", q.top1_strict}, {"bits", size.total()},
                                                {"weight_bits", size.weight_bits}, {"mask_bits", size.mask_bits}};
       // Quantized logits tie far more often than float ones; the table and plot count a tie as
@@ -106,7 +107,8 @@ int run_qlth(const std::vector<std::string>& argv) {
   io::write_file_atomic(svg, io::render_svg_plot(series, options));
   dir.write_summary({{"finished", true}, {"model", hp.model}, {"dataset", hp.dataset}, {"rows", rows},
                      {"size_counting", "kept weights x bits + 1-bit mask per weight of pruned tensors + "
-                                       "biases x 32 + other parameters x 32 + 64 bits per weight scale"}});
+                                       "biases x 32 (a batch norm folded into the layer before it: one 32-bit "
+                                       "bias per channel) + other parameters x 32 + 64 bits per weight scale"}});
   std::printf("accuracy: test top-1 %% (quantized columns: strict argmax, a tie with the label counts as wrong); size: kbit per bit width (see compress/quant/model_size.h)\n");
   std::printf("run directory: %s\nplot: %s\n", dir.path().c_str(), svg.c_str());
   return 0;

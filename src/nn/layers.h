@@ -50,4 +50,15 @@ class Flatten : public Module {
   Shape input_shape_;
 };
 
+// torch.nn.Identity: a place to hang activation transforms where no layer is (a residual add's
+// inputs).
+class Identity : public Module {
+ public:
+  Identity() : Module("Identity") {}
+
+ protected:
+  Tensor forward_impl(const Tensor& x) override { return x.view(x.shape()); }
+  Tensor backward_impl(const Tensor& dy) override { return dy.view(dy.shape()); }
+};
+
 }  // namespace bmc::nn

@@ -5,10 +5,10 @@ namespace bmc::nn {
 Tensor Module::forward(const Tensor& x) {
   BMC_CHECK(x.defined(), type_name_, ".forward: undefined input");
   forward_pending_ = true;
-  if (input_transforms_.empty() && output_transforms_.empty()) return forward_impl(x);
+  if (input_transforms_.empty() && output_transforms_.empty() && !identity_) return forward_impl(x);
   Tensor h = x.view(x.shape());
   for (auto& t : input_transforms_) h = t->forward(h);
-  h = forward_impl(h);
+  if (!identity_) h = forward_impl(h);
   for (auto& t : output_transforms_) h = t->forward(h);
   return h;
 }
@@ -41,10 +41,10 @@ Tensor Module::backward(const Tensor& dy) {
   BMC_CHECK(forward_pending_, type_name_, ".backward called without a preceding forward");
   BMC_CHECK(dy.defined(), type_name_, ".backward: undefined gradient");
   forward_pending_ = false;
-  if (input_transforms_.empty() && output_transforms_.empty()) return backward_impl(dy);
+  if (input_transforms_.empty() && output_transforms_.empty() && !identity_) return backward_impl(dy);
   Tensor g = dy.view(dy.shape());
   for (auto it = output_transforms_.rbegin(); it != output_transforms_.rend(); ++it) g = (*it)->backward(g);
-  g = backward_impl(g);
+  if (!identity_) g = backward_impl(g);
   for (auto it = input_transforms_.rbegin(); it != input_transforms_.rend(); ++it) g = (*it)->backward(g);
   return g;
 }

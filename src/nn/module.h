@@ -41,6 +41,11 @@ class Module {
   // "a.b" + "c" -> "a.b.c" ("" + "c" -> "c").
   static std::string join_name(const std::string& prefix, const std::string& local);
 
+  // While on, forward and backward skip the module's own computation (its transforms still run):
+  // a layer folded into its neighbour, as Distiller replaces a folded batch norm with nn.Identity.
+  void set_identity(bool on) { identity_ = on; }
+  bool identity() const { return identity_; }
+
   void set_training(bool training);
   bool training() const { return training_; }
   const std::string& type_name() const { return type_name_; }
@@ -74,6 +79,7 @@ class Module {
   std::string type_name_;
   bool training_ = true;
   bool forward_pending_ = false;  // a forward ran whose backward has not
+  bool identity_ = false;
   std::vector<std::unique_ptr<ActivationTransform>> input_transforms_, output_transforms_;
   std::vector<std::pair<std::string, std::unique_ptr<Parameter>>> params_;
   std::vector<std::pair<std::string, std::unique_ptr<Buffer>>> buffers_;

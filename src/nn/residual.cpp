@@ -29,26 +29,24 @@ Tensor ResidualBlock::forward_impl(const Tensor& x) {
     h = step.layer->forward(h);
     if (step.relu) h = step.relu->forward(h);
   }
-  if (shortcut_) {
-    const Tensor s = shortcut_->forward(x);
-    ops::add_forward(h, h, s);
-  } else {
-    ops::add_forward(h, h, x);
-  }
+  h = add_inputs_[0].forward(h);
+  const Tensor s = shortcut_ ? add_inputs_[1].forward(shortcut_->forward(x)) : add_inputs_[1].forward(x);
+  ops::add_forward(h, h, s);
   return out_relu_.forward(h);
 }
 
 Tensor ResidualBlock::backward_impl(const Tensor& dy) {
   const Tensor g = out_relu_.backward(dy);
-  Tensor dx = g.view(g.shape());
+  const Tensor g_shortcut = add_inputs_[1].backward(g);
+  Tensor dx = add_inputs_[0].backward(g);
   for (auto it = main_.rbegin(); it != main_.rend(); ++it) {
     if (it->relu) dx = it->relu->backward(dx);
     dx = it->layer->backward(dx);
   }
   if (shortcut_) {
-    ops::axpy(dx, 1.0f, shortcut_->backward(g));
+    ops::axpy(dx, 1.0f, shortcut_->backward(g_shortcut));
   } else {
-    ops::axpy(dx, 1.0f, g);
+    ops::axpy(dx, 1.0f, g_shortcut);
   }
   return dx;
 }

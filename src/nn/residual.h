@@ -4,6 +4,7 @@
 // registered in call order, so state_dict keys come out as PyTorch's (conv1, bn1, ..., shortcut).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ class ResidualBlock : public Module {
   }
   // Main path (with "relu<k>" after the layers that have one), shortcut, "add", "relu_out".
   int describe(GraphBuilder& g, const std::string& name, int input) override;
+  // The add's inputs as identity modules (0: the main path, 1: the shortcut), so a compression
+  // pass can transform each one before the sum (Distiller's quantized add re-scales them onto the
+  // sum's grid); the sum itself is relu_out's input.
+  Module& add_input(int k) { return add_inputs_.at(static_cast<size_t>(k)); }
 
  protected:
   Tensor forward_impl(const Tensor& x) override;
@@ -44,6 +49,7 @@ class ResidualBlock : public Module {
   std::vector<Step> main_;
   Module* shortcut_ = nullptr;  // identity when null
   std::string shortcut_name_;
+  std::array<Identity, 2> add_inputs_;  // not children either
   ReLU out_relu_;
 };
 

@@ -1,5 +1,7 @@
 #include "ops/elementwise.h"
 
+#include <algorithm>
+
 #if BMC_HAS_CUDA
 #include "ops/elementwise_cuda.h"
 #endif
@@ -66,6 +68,24 @@ void clamp(Tensor& y, float lo, float hi) {
   BMC_CHECK(!(lo > hi), "clamp: lower bound ", lo, " above upper bound ", hi);
   if (y.device().is_cuda()) return BMC_DISPATCH_CUDA(clamp_cuda(y, lo, hi));
   clamp_cpu(y.data<float>(), lo, hi, y.numel());
+}
+
+void add_channel_bias(Tensor& y, const Tensor& b) {
+  check_dtype("add_channel_bias", "y", y, DType::F32);
+  check_dtype("add_channel_bias", "b", b, DType::F32);
+  BMC_CHECK(y.rank() >= 2 && b.rank() == 1 && b.dim(0) == y.dim(1), "add_channel_bias: bias ", b.describe(),
+            " does not match the channels of ", y.describe());
+  check_same_device("add_channel_bias", {&y, &b});
+  const int64_t outer = y.dim(0), channels = y.dim(1), inner = y.numel() / std::max<int64_t>(1, outer * channels);
+  if (y.device().is_cuda()) return BMC_DISPATCH_CUDA(add_channel_bias_cuda(y, b, outer, channels, inner));
+  float* py = y.data<float>();
+  const float* pb = b.data<float>();
+#pragma omp parallel for schedule(static) if (y.numel() > kParallelThreshold)
+  for (int64_t oc = 0; oc < outer * channels; ++oc) {
+    const float bias = pb[oc % channels];
+#pragma omp simd
+    for (int64_t i = 0; i < inner; ++i) py[oc * inner + i] += bias;
+  }
 }
 
 }  // namespace bmc::ops

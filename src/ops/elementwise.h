@@ -1,4 +1,4 @@
-// Elementwise arithmetic used by residual blocks and gradient accumulation.
+// Elementwise arithmetic used by residual blocks, gradient accumulation and folded biases.
 #pragma once
 
 #include "core/tensor.h"
@@ -13,5 +13,8 @@ void axpy(Tensor& y, float alpha, const Tensor& x);
 void scale(Tensor& y, float alpha);
 // y = clamp(y, lo, hi) in place.
 void clamp(Tensor& y, float lo, float hi);
+// y[n, c, ...] += b[c] in place: y (N, C, ...) f32, b (C) f32 on y's device (a bias folded into a
+// layer from outside it, as batch-norm folding gives a bias-free convolution).
+void add_channel_bias(Tensor& y, const Tensor& b);
 
 }  // namespace bmc::ops

@@ -1,5 +1,6 @@
-// Elementwise ops on CUDA: launches of kernels/elementwise.cu on the device's stream.
+// Elementwise ops on CUDA: launches of kernels/elementwise.cu and kernels/bias.cu on the device's stream.
 #include "core/cuda_context.h"
+#include "kernels/bias.h"
 #include "kernels/elementwise.h"
 #include "ops/elementwise_cuda.h"
 
@@ -23,6 +24,10 @@ void scale_cuda(Tensor& y, float alpha) {
 void clamp_cuda(Tensor& y, float lo, float hi) {
   auto& ctx = cuda::context(y.device());
   kernels::clamp(y.data<float>(), lo, hi, y.numel(), ctx.stream);
+}
+
+void add_channel_bias_cuda(Tensor& y, const Tensor& b, int64_t outer, int64_t channels, int64_t inner) {
+  kernels::add_channel_bias(y.data<float>(), b.data<float>(), outer, channels, inner, cuda::context(y.device()).stream);
 }
 
 }  // namespace bmc::ops

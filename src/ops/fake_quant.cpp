@@ -79,4 +79,21 @@ void fake_quant_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const st
   for (int64_t i = 0; i < x.numel(); ++i) pdx[i] = fake_quant_grad(pdy[i], px[i], params[(i / l.inner) % l.channels]);
 }
 
+void requantize_to_grid(Tensor& y, const Tensor& x, const QuantParams& in, float ratio, float acc_lo, float acc_hi,
+                        float out_scale) {
+  check_dtype("requantize_to_grid", "x", x, DType::F32);
+  check_shape("requantize_to_grid", "y", y, x.shape());
+  check_same_device("requantize_to_grid", {&y, &x});
+  check_params("requantize_to_grid", {in});
+  BMC_CHECK(ratio > 0 && std::isfinite(ratio) && out_scale > 0 && std::isfinite(out_scale) && acc_lo <= acc_hi,
+            "requantize_to_grid: invalid re-scaling (ratio ", ratio, ", output scale ", out_scale, ")");
+  if (x.device().is_cuda())
+    return BMC_DISPATCH_CUDA(requantize_to_grid_cuda(y, x, in, ratio, acc_lo, acc_hi, out_scale));
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+  const int64_t n = x.numel();
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) py[i] = requantize_to_grid(px[i], in, ratio, acc_lo, acc_hi, out_scale);
+}
+
 }  // namespace bmc::ops

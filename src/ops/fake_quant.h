@@ -16,6 +16,11 @@ void fake_quant_forward(Tensor& y, const Tensor& x, const std::vector<QuantParam
 void fake_quant_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const std::vector<QuantParams>& params,
                          int channel_axis = 0);
 
+// y = requantize_to_grid(x, in, ratio, acc_lo, acc_hi, out_scale) elementwise (kernels/fake_quant.cuh:
+// one input of Distiller's quantized residual add, re-scaled onto the sum's grid). y may alias x.
+void requantize_to_grid(Tensor& y, const Tensor& x, const QuantParams& in, float ratio, float acc_lo, float acc_hi,
+                        float out_scale);
+
 // How x is seen by the per-channel loops: (outer, channels, inner).
 struct ChannelLayout {
   int64_t outer = 1, channels = 1, inner = 1;

@@ -30,4 +30,10 @@ void fake_quant_backward_cuda(Tensor& dx, const Tensor& dy, const Tensor& x, con
                                cuda::context(x.device()).stream);
 }
 
+void requantize_to_grid_cuda(Tensor& y, const Tensor& x, const QuantParams& in, float ratio, float acc_lo,
+                             float acc_hi, float out_scale) {
+  kernels::requantize_to_grid(y.data<float>(), x.data<float>(), in, ratio, acc_lo, acc_hi, out_scale, x.numel(),
+                              cuda::context(x.device()).stream);
+}
+
 }  // namespace bmc::ops

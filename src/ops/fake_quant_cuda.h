@@ -10,4 +10,7 @@ void fake_quant_forward_cuda(Tensor& y, const Tensor& x, const std::vector<Quant
 void fake_quant_backward_cuda(Tensor& dx, const Tensor& dy, const Tensor& x, const std::vector<QuantParams>& params,
                               ChannelLayout l);
 
+void requantize_to_grid_cuda(Tensor& y, const Tensor& x, const QuantParams& in, float ratio, float acc_lo,
+                             float acc_hi, float out_scale);
+
 }  // namespace bmc::ops

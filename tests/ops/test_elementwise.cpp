@@ -72,6 +72,27 @@ TEST(Elementwise, RejectsBadInputs) {
   EXPECT_THROW(ops::scale(undefined, 2.0f), Error);
 }
 
+TEST(Elementwise, AddChannelBiasBroadcastsOverBatchAndPixels) {
+  Tensor y = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});
+  ops::add_channel_bias(y, Tensor::from_vector<float>({10, 20}, {2}));
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{11, 12, 23, 24, 15, 16, 27, 28}));
+  Tensor fc = Tensor::from_vector<float>({1, 2, 3}, {1, 3});
+  ops::add_channel_bias(fc, Tensor::from_vector<float>({1, 1, 1}, {3}));
+  EXPECT_EQ(fc.to_vector<float>(), (std::vector<float>{2, 3, 4}));
+  EXPECT_THROW(ops::add_channel_bias(y, Tensor::from_vector<float>({1, 2, 3}, {3})), Error);
+}
+
+TEST(ElementwiseGpu, AddChannelBiasMatchesCpuBitwise) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  Tensor y = test::random_uniform({16, 64, 24, 24}, 21);  // 589,824 elements: the grid-stride loop iterates
+  const Tensor b = test::random_uniform({64}, 22);
+  Tensor gy = y.to(gpu);
+  ops::add_channel_bias(y, b);
+  ops::add_channel_bias(gy, b.to(gpu));
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
+}
+
 TEST(ElementwiseGpu, MatchesCpuBitwise) {
   BMC_REQUIRE_CUDA_DEVICE();
   const Device gpu = Device::cuda(0);

@@ -1,5 +1,6 @@
 // Fake quantization: Distiller-formula golden values (bitwise), exhaustive core checks, zero
-// preservation, the straight-through gradient, the emulated kernel (bitwise), and GPU parity.
+// preservation, the straight-through gradient, the emulated kernel (bitwise), and GPU parity;
+// the same for the residual add's re-scaling onto the sum's grid.
 #define BMC_KNS kernels_emu
 #include "kernels/fake_quant.h"
 
@@ -144,6 +145,54 @@ TEST(FakeQuantGpu, BitwiseEqualToCpu) {
       EXPECT_TRUE(test::bitwise_equal(gy, y));
       EXPECT_TRUE(test::bitwise_equal(gdx, dx));
     }
+}
+
+// Worked by hand: input grid 10 codes per unit, sum grid 4 (ratio 0.4), 8-bit accumulator range.
+TEST(RequantizeToGrid, KnownValuesHalfToEvenAndZeroPoint) {
+  const QuantParams in{10.0f, 0.0f, -128.0f, 127.0f};
+  const float ratio = 4.0f / 10.0f;
+  EXPECT_EQ(requantize_to_grid(0.5f, in, ratio, -128, 127, 4.0f), 0.5f);    // code 5 -> 2.0 -> 2
+  EXPECT_EQ(requantize_to_grid(0.3f, in, ratio, -128, 127, 4.0f), 0.25f);   // code 3 -> 1.2 -> 1
+  EXPECT_EQ(requantize_to_grid(1.25f, in, ratio, -128, 127, 4.0f), 1.25f);  // code 12 (12.5 to even) -> 4.8 -> 5
+  EXPECT_EQ(requantize_to_grid(-0.3f, in, ratio, -128, 127, 4.0f), -0.25f);
+  EXPECT_EQ(requantize_to_grid(13.0f, in, ratio, -128, 127, 4.0f), 51.0f / 4.0f);  // input clamps at 127 -> 50.8 -> 51
+  EXPECT_EQ(requantize_to_grid(13.0f, in, ratio, -16, 15, 4.0f), 15.0f / 4.0f);    // the accumulator clamps
+  // asym_u input: codes q with x = (q + zp) / scale; the re-scaling applies to q + zp.
+  const QuantParams asym{10.0f, -20.0f, 0.0f, 255.0f};
+  EXPECT_EQ(requantize_to_grid(0.3f, asym, ratio, -128, 127, 4.0f), 0.25f);
+  EXPECT_EQ(requantize_to_grid(-2.5f, asym, ratio, -128, 127, 4.0f), -2.0f);  // clamps at code 0: -20 -> -8
+}
+
+TEST(RequantizeToGrid, OpAndEmulatedKernelAreBitwiseTheCore) {
+  const Tensor x = test::random_uniform({3, 5, 67}, 12, -2.0f, 2.0f);
+  const QuantParams in = asymmetric_params(8, -1.5f, 1.8f, true);
+  const float ratio = 37.0f / in.scale;
+  std::vector<float> want(static_cast<size_t>(x.numel()));
+  for (int64_t i = 0; i < x.numel(); ++i)
+    want[static_cast<size_t>(i)] = requantize_to_grid(x.data<float>()[i], in, ratio, -2147483648.0f, 2147483648.0f, 37.0f);
+  Tensor y(x.shape());
+  ops::requantize_to_grid(y, x, in, ratio, -2147483648.0f, 2147483648.0f, 37.0f);
+  EXPECT_EQ(y.to_vector<float>(), want);
+  for (int grid_limit : {1, 3, 8, 0}) {
+    Tensor ye(x.shape());
+    kernels_emu::requantize_to_grid(ye.data<float>(), x.data<float>(), in, ratio, -2147483648.0f, 2147483648.0f,
+                                    37.0f, x.numel(), nullptr, grid_limit);
+    EXPECT_EQ(ye.to_vector<float>(), want) << "grid " << grid_limit;
+  }
+  EXPECT_THROW(ops::requantize_to_grid(y, x, in, 0.0f, -1, 1, 37.0f), Error);
+}
+
+TEST(RequantizeToGridGpu, BitwiseEqualToCpu) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  // 600,000 elements: the grid-stride loop iterates.
+  const Tensor x = test::random_uniform({600, 1000}, 13, -3.0f, 3.0f);
+  const QuantParams in = symmetric_params(8, 2.5f);
+  const float ratio = 20.0f / in.scale;
+  Tensor y(x.shape()), gy(x.shape(), DType::F32, gpu);
+  ops::requantize_to_grid(y, x, in, ratio, -2147483648.0f, 2147483648.0f, 20.0f);
+  ops::requantize_to_grid(gy, x.to(gpu), in, ratio, -2147483648.0f, 2147483648.0f, 20.0f);
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
 }
 
 }  // namespace

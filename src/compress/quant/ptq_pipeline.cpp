@@ -57,6 +57,7 @@ QuantEval quantize_and_evaluate(nn::Model& model, const QuantConfig& config, con
   Tensor sim_logits;
   r.quantized = train::evaluate(model, test, &sim_logits);
   r.params = q.describe();
+  r.folded_norms = q.folded_norms();
   if (integer_check) {
     check_integer_path(q);
     r.integer_agree = r.integer_correct = 0;

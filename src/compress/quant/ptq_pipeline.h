@@ -3,6 +3,7 @@
 // float weights put back. `bmc quantize` and `bmc qlth` only parse flags and print.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -29,6 +30,7 @@ struct QuantEval {
   train::EvalResult quantized;  // top-1 counts ties with the label's logit as hits (ops::topk_correct)
   double top1_strict = 0;        // top-1 with ties going to the first class (argmax), as torch.argmax
   nlohmann::json params;             // PostTrainQuantizer::describe()
+  std::map<std::string, std::string> folded_norms;  // PostTrainQuantizer::folded_norms()
   int64_t integer_agree = -1;        // test images whose integer-path argmax equals the simulation's
   int64_t integer_correct = -1;      // integer-path top-1 hits
   std::vector<int64_t> disagreements;  // test indices where they differ (first 20)
