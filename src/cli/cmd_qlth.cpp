@@ -17,7 +17,7 @@
 #include "io/atomic_file.h"
 #include "io/json_file.h"
 #include "io/run_dir.h"
-#include "io/svg_plot.h"
+#include "io/plot.h"
 #include "train/checkpoint.h"
 #include "train/defaults.h"
 
@@ -29,7 +29,8 @@ int run_qlth(const std::vector<std::string>& argv) {
   declare_run_flags(args);
   declare_quant_flags(args);
   args.option("bits", "8,6,4,3,2", "weight bit widths");
-  args.option("svg", "", "plot path (default: <run directory of this command>/qlth.svg)");
+  args.option("svg", "", "plot path (default: <run directory of this command>/qlth.svg); also writes the PNG\n"
+                         "           beside it and the accuracy-vs-size plot as <name>_size.svg / .png");
   if (!args.parse(argv)) return 0;
   if (args.positional().size() != 1) throw UsageError{"bmc qlth: give exactly one lottery run directory"};
   const std::vector<int> bit_list = compress::parse_bit_list(args.get("bits"));
@@ -58,9 +59,11 @@ int run_qlth(const std::vector<std::string>& argv) {
   Session session(args, hp);
   const auto calib = session.calibration_loader(hp.batch_size, hp.data_seed);
   nlohmann::json rows = nlohmann::json::array();
-  std::vector<io::PlotSeries> series(bit_list.size() + 1);
+  // Accuracy against remaining weights, and against the model's size in bits.
+  std::vector<io::PlotSeries> series(bit_list.size() + 1), by_size(bit_list.size() + 1);
   series[0].label = "float32";
   for (size_t i = 0; i < bit_list.size(); ++i) series[i + 1].label = "W" + std::to_string(bit_list[i]) + "A" + args.get("qe-bits-acts");
+  for (size_t i = 0; i < series.size(); ++i) by_size[i].label = series[i].label;
   std::printf("%6s %9s %8s", "level", "density%", "fp32");
   for (const int b : bit_list) std::printf(" %8s", ("W" + std::to_string(b)).c_str());
   std::printf("   | size in kbit at each weight width\n");
@@ -74,6 +77,7 @@ int run_qlth(const std::vector<std::string>& argv) {
     nlohmann::json row = {{"level", l}, {"density", density}, {"fp_top1", fp.top1},
                           {"fp_bits", compress::float_model_bits(*model)}};
     series[0].points.push_back({100 * density, 100 * fp.top1});
+    by_size[0].points.push_back({compress::float_model_bits(*model) / 1000.0, 100 * fp.top1});
     std::printf("%6d %9.3f %8.2f", l, 100 * density, 100 * fp.top1);
     std::string sizes;
     for (size_t i = 0; i < bit_list.size(); ++i) {
@@ -87,6 +91,7 @@ int run_qlth(const std::vector<std::string>& argv) {
       // Quantized logits tie far more often than float ones; the table and plot count a tie as
       // wrong unless the label comes first (strict argmax), so quantization is never flattered.
       series[i + 1].points.push_back({100 * density, 100 * q.top1_strict});
+      by_size[i + 1].points.push_back({size.total() / 1000.0, 100 * q.top1_strict});
       std::printf(" %8.2f", 100 * q.top1_strict);
       sizes += " " + std::to_string(static_cast<long long>(std::llround(size.total() / 1000.0)));
       std::fflush(stdout);
@@ -102,15 +107,20 @@ int run_qlth(const std::vector<std::string>& argv) {
   hp_json["quant"].erase("bits_weights");
   const io::RunDir dir = io::RunDir::open(args.get("out"), "qlth", train::TrainHparams::hash_of(hp_json), hp_json);
   const std::string svg = args.given("svg") ? args.get("svg") : dir.file("qlth.svg");
+  const std::string svg_size = (svg.ends_with(".svg") ? svg.substr(0, svg.size() - 4) : svg) + "_size.svg";
   io::PlotOptions options{"Quantized lottery tickets: test accuracy vs remaining weights",
                           "remaining weights (%, log scale)", "test top-1 (%)", true, true};
-  io::write_file_atomic(svg, io::render_svg_plot(series, options));
+  const std::string png = io::write_plot_files(svg, series, options);
+  io::PlotOptions size_options{"Quantized lottery tickets: test accuracy vs model size",
+                               "model size (kbit, log scale)", "test top-1 (%)", true, false};
+  const std::string png_size = io::write_plot_files(svg_size, by_size, size_options);
   dir.write_summary({{"finished", true}, {"model", hp.model}, {"dataset", hp.dataset}, {"rows", rows},
                      {"size_counting", "kept weights x bits + 1-bit mask per weight of pruned tensors + "
                                        "biases x 32 (a batch norm folded into the layer before it: one 32-bit "
                                        "bias per channel) + other parameters x 32 + 64 bits per weight scale"}});
   std::printf("accuracy: test top-1 %% (quantized columns: strict argmax, a tie with the label counts as wrong); size: kbit per bit width (see compress/quant/model_size.h)\n");
-  std::printf("run directory: %s\nplot: %s\n", dir.path().c_str(), svg.c_str());
+  std::printf("run directory: %s\nplots: %s %s %s %s\n", dir.path().c_str(), svg.c_str(), png.c_str(),
+              svg_size.c_str(), png_size.c_str());
   return 0;
 }
 

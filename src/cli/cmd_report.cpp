@@ -1,5 +1,5 @@
 // `bmc report RUN_DIR...`: accuracy vs remaining weights for lottery runs (one row per level) and
-// single masked training runs, side by side, plus an SVG plot (log-scale density axis) so
+// single masked training runs, side by side, plus an SVG and PNG plot (log-scale density axis) so
 // lottery tickets, random re-initialisation and random pruning can be compared at a glance.
 #include <cmath>
 #include <cstdio>
@@ -15,7 +15,7 @@
 #include "io/json_file.h"
 #include "io/provenance.h"
 #include "io/run_dir.h"
-#include "io/svg_plot.h"
+#include "io/plot.h"
 
 namespace bmc::cli {
 namespace {
@@ -95,7 +95,7 @@ int run_report(const std::vector<std::string>& argv) {
   Args args("report", "Accuracy vs density of lottery / masked training runs, as a table and an SVG plot.");
   args.positionals("RUN_DIR", "lottery run directories (runs/lottery_*), masked training runs (runs/train_*), or\n"
                               "           LABEL=DIR1,DIR2,... to draw several masked training runs as one series");
-  args.option("svg", "report.svg", "where to write the plot");
+  args.option("svg", "report.svg", "where to write the plot (and the PNG beside it, .png)");
   args.flag("best", "plot the best test accuracy of each run instead of the final one");
   if (!args.parse(argv)) return 0;
   if (args.positional().empty()) throw UsageError{"bmc report: give at least one run directory"};
@@ -130,8 +130,8 @@ int run_report(const std::vector<std::string>& argv) {
   }
   io::PlotOptions options{"Test accuracy vs remaining weights", "remaining weights (%, log scale)",
                           args.on("best") ? "best test top-1 (%)" : "final test top-1 (%)", true, true};
-  io::write_file_atomic(args.get("svg"), io::render_svg_plot(series, options));
-  std::printf("plot: %s\n", args.get("svg").c_str());
+  const std::string png = io::write_plot_files(args.get("svg"), series, options);
+  std::printf("plot: %s%s%s\n", args.get("svg").c_str(), png.empty() ? "" : " and ", png.c_str());
   return 0;
 }
 
