@@ -45,7 +45,7 @@ int run_lottery(const std::vector<std::string>& argv) {
                         {"ignore", std::vector<std::string>(config.pruning.ignore.begin(), config.pruning.ignore.end())},
                         {"rewinding", config.rewinding.str()},
                         {"rewind_optimizer", rewind_optimizer}};
-  const std::string hash = train::TrainHparams::hash_of(hparams);
+  const std::string hash = train::run_id(hparams);
   const io::RunDir root = io::RunDir::open(args.get("out"), "lottery", hash, hparams);
   std::fprintf(stderr, "bmc lottery: run directory %s\n", root.path().c_str());
   lottery::LotteryRunner runner(config, [&] { return session.make_model(); }, session.train_loader(),

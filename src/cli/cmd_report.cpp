@@ -1,6 +1,9 @@
 // `bmc report RUN_DIR...`: accuracy vs remaining weights for lottery runs (one row per level) and
 // single masked training runs, side by side, plus an SVG and PNG plot (log-scale density axis) so
 // lottery tickets, random re-initialisation and random pruning can be compared at a glance.
+// Replicates (run directories <kind>_<hash>_r<K> of one experiment, or several runs at the same
+// density under one LABEL=) are averaged: mean, standard deviation, error bars.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -15,32 +18,46 @@
 #include "io/json_file.h"
 #include "io/provenance.h"
 #include "io/run_dir.h"
+#include "train/hparams.h"
 #include "io/plot.h"
 
 namespace bmc::cli {
 namespace {
 
+struct Accuracy {
+  double final_top1 = 0, best_top1 = 0;
+};
+
 struct RunPoints {
   std::string label;
-  std::map<double, std::pair<double, double>> by_density;  // density -> (final top-1, best top-1)
+  std::map<double, std::vector<Accuracy>> by_density;  // density -> one entry per replicate
   std::vector<std::pair<std::string, nlohmann::json>> provenance;  // run directory -> what made it
 };
+
+// Densities as keys: the same level of two replicates compares equal.
+double key(double density) { return std::round(density * 1e6) / 1e6; }
+
+void merge_into(RunPoints& into, RunPoints& from) {
+  for (auto& [d, accs] : from.by_density) into.by_density[d].insert(into.by_density[d].end(), accs.begin(), accs.end());
+  into.provenance.insert(into.provenance.end(), from.provenance.begin(), from.provenance.end());
+}
 
 RunPoints read_one(const std::string& path) {
   const io::RunDir dir(path);
   BMC_CHECK(dir.exists("summary.json"), path, " has no summary.json (not a bmc run directory, or unfinished)");
   const auto summary = dir.read_summary();
   RunPoints run;
-  run.label = std::filesystem::path(path).filename().string();
+  run.label = train::without_replicate_suffix(std::filesystem::path(path).lexically_normal().filename().string());
   run.provenance.emplace_back(path, dir.exists("provenance.json") ? io::read_json_file(dir.file("provenance.json"))
                                                                   : nlohmann::json::object());
   if (summary.contains("levels")) {
     for (const auto& row : summary["levels"])
-      run.by_density[row["density"].get<double>()] = {row["test_top1"].get<double>(), row["best_top1"].get<double>()};
+      run.by_density[key(row["density"].get<double>())].push_back(
+          {row["test_top1"].get<double>(), row["best_top1"].get<double>()});
   } else {
     BMC_CHECK(summary.contains("test_top1"), path, ": summary.json has neither levels nor test_top1");
     const double top1 = summary["test_top1"].get<double>();
-    run.by_density[summary.value("density", 1.0)] = {top1, summary.value("best_top1", top1)};
+    run.by_density[key(summary.value("density", 1.0))].push_back({top1, summary.value("best_top1", top1)});
   }
   return run;
 }
@@ -56,11 +73,18 @@ RunPoints read_run(const std::string& spec) {
   for (std::string dir; std::getline(dirs, dir, ',');)
     if (!dir.empty()) {
       RunPoints one = read_one(dir);
-      merged.by_density.merge(one.by_density);
-      merged.provenance.insert(merged.provenance.end(), one.provenance.begin(), one.provenance.end());
+      merge_into(merged, one);
     }
   BMC_CHECK(!merged.by_density.empty(), "bmc report: no run directories in '", spec, "'");
   return merged;
+}
+
+// Mean and (sample) standard deviation; 0 for a single value.
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  double mean = 0, var = 0;
+  for (double x : v) mean += x / static_cast<double>(v.size());
+  for (double x : v) var += (x - mean) * (x - mean);
+  return {mean, v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0};
 }
 
 // What made each run; a warning when the runs were made by different builds or machines (their
@@ -99,37 +123,65 @@ int run_report(const std::vector<std::string>& argv) {
   args.flag("best", "plot the best test accuracy of each run instead of the final one");
   if (!args.parse(argv)) return 0;
   if (args.positional().empty()) throw UsageError{"bmc report: give at least one run directory"};
+  // Replicates of one experiment (the same <kind>_<hash>) become one series.
   std::vector<RunPoints> runs;
-  for (const auto& d : args.positional()) runs.push_back(read_run(d));
+  for (const auto& d : args.positional()) {
+    RunPoints r = read_run(d);
+    const auto same = std::find_if(runs.begin(), runs.end(), [&](const RunPoints& o) { return o.label == r.label; });
+    if (same != runs.end() && d.find('=') == std::string::npos) {
+      merge_into(*same, r);
+    } else {
+      runs.push_back(std::move(r));
+    }
+  }
+  const bool best = args.on("best");
+  auto stats = [&](const std::vector<Accuracy>& accs, bool use_best) {
+    std::vector<double> v;
+    for (const Accuracy& a : accs) v.push_back(100 * (use_best ? a.best_top1 : a.final_top1));
+    return mean_std(v);
+  };
 
   std::printf("%12s", "density %");
-  for (size_t i = 0; i < runs.size(); ++i) std::printf("  %22s", runs[i].label.substr(0, 22).c_str());
+  for (size_t i = 0; i < runs.size(); ++i) std::printf("  %26s", runs[i].label.substr(0, 26).c_str());
   std::printf("\n");
   std::map<double, int, std::greater<double>> densities;
   for (const auto& r : runs)
-    for (const auto& [d, acc] : r.by_density) densities[std::round(d * 1e6) / 1e6] = 0;
+    for (const auto& [d, acc] : r.by_density) densities[d] = 0;
+  bool replicated = false;
   for (const auto& [d, unused] : densities) {
     std::printf("%12.3f", 100 * d);
     for (const auto& r : runs) {
-      auto it = r.by_density.lower_bound(d - 5e-7);
-      if (it != r.by_density.end() && std::fabs(it->first - d) < 1e-6)
-        std::printf("  %13.2f (%5.2f)", 100 * it->second.first, 100 * it->second.second);
-      else
-        std::printf("  %22s", "-");
+      const auto it = r.by_density.find(d);
+      if (it == r.by_density.end()) {
+        std::printf("  %26s", "-");
+        continue;
+      }
+      const auto [final_mean, final_std] = stats(it->second, false);
+      const double best_mean = stats(it->second, true).first;
+      if (it->second.size() == 1) {
+        std::printf("  %17.2f (%5.2f)", final_mean, best_mean);
+      } else {
+        replicated = true;
+        std::printf("  %5.2f+-%4.2f (%5.2f) n=%zu", final_mean, final_std, best_mean, it->second.size());
+      }
     }
     std::printf("\n");
   }
-  std::printf("(cells: final top-1 %% (best top-1 %%))\n");
+  std::printf("(cells: final top-1 %% (best top-1 %%)%s)\n",
+              replicated ? "; replicates: mean+-standard deviation of the final top-1, mean best, n replicates" : "");
   print_provenance(runs);
 
   std::vector<io::PlotSeries> series;
   for (const auto& r : runs) {
     io::PlotSeries s{r.label, {}};
-    for (const auto& [d, acc] : r.by_density) s.points.push_back({100 * d, 100 * (args.on("best") ? acc.second : acc.first)});
+    for (const auto& [d, accs] : r.by_density) {
+      const auto [mean, sd] = stats(accs, best);
+      s.points.push_back({100 * d, mean, sd});
+    }
     series.push_back(s);
   }
   io::PlotOptions options{"Test accuracy vs remaining weights", "remaining weights (%, log scale)",
-                          args.on("best") ? "best test top-1 (%)" : "final test top-1 (%)", true, true};
+                          best ? "best test top-1 (%)" : "final test top-1 (%)", true, true};
   const std::string png = io::write_plot_files(args.get("svg"), series, options);
   std::printf("plot: %s%s%s\n", args.get("svg").c_str(), png.empty() ? "" : " and ", png.c_str());
   return 0;

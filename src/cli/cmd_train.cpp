@@ -44,7 +44,7 @@ int run_train(const std::vector<std::string>& argv) {
   if (args.given("init-from")) hp.init_digest = train::file_digest(args.get("init-from"));
 
   Session session(args, hp);
-  const io::RunDir dir = io::RunDir::open(args.get("out"), "train", hp.hash(), hp.to_json());
+  const io::RunDir dir = io::RunDir::open(args.get("out"), "train", train::run_id(hp.to_json()), hp.to_json());
   std::fprintf(stderr, "bmc train: run directory %s\n", dir.path().c_str());
   if (dir.finished()) {
     std::fprintf(stderr, "bmc train: already finished; reusing its results\n");

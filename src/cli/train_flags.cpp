@@ -32,6 +32,7 @@ void declare_train_flags(Args& args) {
   declare_model_data_flags(args);
   args.option("seed", "0", "initialisation seed");
   args.option("data-seed", "", "data order and augmentation seed (default: --seed)");
+  args.option("replicate", "1", "replicate K of the experiment: seeds + K - 1, the same hash (run dir <hash>_rK)");
   args.option("lr", "", "learning rate");
   args.option("momentum", "", "SGD momentum");
   args.option("weight-decay", "", "L2 weight decay");
@@ -52,6 +53,10 @@ train::TrainHparams hparams_from_flags(const Args& args) {
   if (args.given("dataset")) hp.dataset = args.get("dataset");
   if (args.given("seed")) hp.seed = static_cast<uint64_t>(args.get_int64("seed"));
   hp.data_seed = args.given("data-seed") ? static_cast<uint64_t>(args.get_int64("data-seed")) : hp.seed;
+  hp.replicate = args.get_int("replicate");
+  if (hp.replicate < 1) throw UsageError{"--replicate must be 1 or more"};
+  hp.seed += static_cast<uint64_t>(hp.replicate - 1);
+  hp.data_seed += static_cast<uint64_t>(hp.replicate - 1);
   if (args.given("batch-size")) hp.batch_size = args.get_int("batch-size");
   if (args.given("eval-batch-size")) {
     hp.eval_batch_size = args.get_int("eval-batch-size");

@@ -81,7 +81,27 @@ nlohmann::json TrainHparams::to_json() const {
   if (eval_batch_size != 0) j["eval_batch_size"] = eval_batch_size;
   if (skip_bad_images) j["skip_bad_images"] = true;
   if (resize_size != 0) j["resize_size"] = resize_size;
+  if (replicate != 1) j["replicate"] = replicate;
   return j;
+}
+
+std::string run_id(const nlohmann::json& hparams) {
+  const int replicate = hparams.value("replicate", 1);
+  BMC_CHECK(replicate >= 1, "replicate must be 1 or more, got ", replicate);
+  if (replicate == 1) return TrainHparams::hash_of(hparams);
+  nlohmann::json base = hparams;
+  base.erase("replicate");
+  for (const char* key : {"seed", "data_seed"})
+    if (base.contains(key)) base[key] = base[key].get<uint64_t>() - static_cast<uint64_t>(replicate - 1);
+  return TrainHparams::hash_of(base) + "_r" + std::to_string(replicate);
+}
+
+std::string without_replicate_suffix(const std::string& name) {
+  const size_t r = name.rfind("_r");
+  if (r == std::string::npos || r + 2 == name.size()) return name;
+  for (size_t i = r + 2; i < name.size(); ++i)
+    if (name[i] < '0' || name[i] > '9') return name;
+  return name.substr(0, r);
 }
 
 std::string file_digest(const std::string& path) {

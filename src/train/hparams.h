@@ -27,6 +27,10 @@ struct TrainHparams {
   std::string dataset;
   uint64_t seed = 0;  // model initialisation
   uint64_t data_seed = 0;  // data order and augmentation
+  // OpenLTH's replicates: the same experiment again with other seeds. Replicate K trains with
+  // `seed` and `data_seed` already increased by K - 1 (hparams_from_flags does it); run_id()
+  // files it under the hash of replicate 1.
+  int replicate = 1;
   int batch_size = 128;
   float lr = 0.1f;
   float momentum = 0.0f;
@@ -52,11 +56,18 @@ struct TrainHparams {
   // Quantization-aware training (compress::QatConfig::describe()), empty for float training.
   std::string qat;
 
-  nlohmann::json to_json() const;
+  nlohmann::json to_json() const;  // "replicate" only when > 1
   std::string hash() const;  // 16 hex digits of a stable hash of to_json()
   // The same hash over any JSON description (commands that extend the training hparams).
   static std::string hash_of(const nlohmann::json& description);
 };
+
+// The run directory's name after "<kind>_": the hash of `hparams` as replicate 1 would have it
+// (seeds back at their base values, no "replicate" field), then "_r<K>" for replicate K > 1, so
+// the replicates of an experiment share its hash (bmc report averages them).
+std::string run_id(const nlohmann::json& hparams);
+// "lottery_0123456789abcdef_r2" -> "lottery_0123456789abcdef" (a name without the suffix as is).
+std::string without_replicate_suffix(const std::string& run_dir_name);
 
 std::vector<Duration> parse_durations(const std::string& comma_separated);
 // 16 hex digits identifying a file's contents (for masks and weights that enter a run's hash).

@@ -17,11 +17,13 @@
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_file.h"
+#include "io/png_canvas.h"
 #include "io/safetensors.h"
 #include "models/init.h"
 #include "models/registry.h"
 #include "tests/datasets/data_files.h"
 #include "train/checkpoint.h"
+#include "train/hparams.h"
 
 namespace bmc {
 namespace {
@@ -629,9 +631,39 @@ TEST(Cli, ReportTabulatesAndPlotsRuns) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("97.00 (97.50)"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("90.00 (91.00)"), std::string::npos) << r.output;
-  EXPECT_NE(io::read_file(svg).find("<polyline"), std::string::npos);
+  EXPECT_NE(io::read_file(svg).find("stroke=\"#1f77b4\" stroke-width=\"2\""), std::string::npos);
+  EXPECT_EQ(fs::exists(out / "plot.png"), !io::find_plot_font().empty());
   EXPECT_EQ(run_cli("report " + (out / "missing").string()).code, 2);
+
+  // A second replicate of the lottery experiment: one series, mean +- standard deviation.
+  fs::create_directories(out / "lottery_x_r2");
+  io::write_file_atomic((out / "lottery_x_r2" / "summary.json").string(),
+                        R"({"finished":true,"levels":[{"level":0,"remaining":10,"prunable":10,"density":1.0,)"
+                        R"("test_top1":0.96,"best_top1":0.965,"test_loss":0.1},{"level":1,"remaining":8,"prunable":10,)"
+                        R"("density":0.8,"test_top1":0.97,"best_top1":0.975,"test_loss":0.1}]})");
+  const CliResult rep = run_cli("report " + (out / "lottery_x").string() + " " + (out / "lottery_x_r2").string() +
+                                " --svg " + svg);
+  ASSERT_EQ(rep.code, 0) << rep.output;
+  EXPECT_NE(rep.output.find("97.00+-1.41 (97.50) n=2"), std::string::npos) << rep.output;  // 98 and 96
+  EXPECT_NE(rep.output.find("97.00+-0.00 (97.50) n=2"), std::string::npos) << rep.output;
+  EXPECT_EQ(rep.output.find("lottery_x_r2"), std::string::npos) << "one series, named by the experiment";
   fs::remove_all(out);
+}
+
+TEST(Cli, ReplicatesShareTheHashAndShiftTheSeeds) {
+  train::TrainHparams hp;
+  hp.model = "mnist_lenet_300_100";
+  hp.seed = 3;
+  hp.data_seed = 5;
+  const std::string first = train::run_id(hp.to_json());
+  hp.replicate = 3;
+  hp.seed += 2;
+  hp.data_seed += 2;
+  EXPECT_EQ(train::run_id(hp.to_json()), first + "_r3");
+  EXPECT_EQ(train::without_replicate_suffix("lottery_" + first + "_r3"), "lottery_" + first);
+  EXPECT_EQ(train::without_replicate_suffix("train_ab_rx"), "train_ab_rx");
+  hp.replicate = 1;
+  EXPECT_NE(train::run_id(hp.to_json()), first) << "seed 5 replicate 1 is another experiment";
 }
 
 }  // namespace
