@@ -8,6 +8,12 @@
 #if defined(__CUDACC__)
 #define BMC_HD __host__ __device__ __forceinline__
 #define BMC_DEVICE __device__ __forceinline__
+#elif defined(BMC_EMU)
+// Device-only helpers get internal linkage under emulation: their __shared__ statics then sit in
+// the emulator's shared section as plain locals of the file (an inline function's would be a
+// COMDAT, which the section cannot mix with the kernels' own).
+#define BMC_HD inline
+#define BMC_DEVICE static inline
 #else
 #define BMC_HD inline
 #define BMC_DEVICE inline

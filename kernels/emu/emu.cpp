@@ -3,6 +3,8 @@
 // control back when it reaches a barrier or finishes. A round in which every unfinished fiber
 // reached the same barrier releases it; fibers at different barriers, or at a barrier while others
 // finished, are an error. An exception in a thread stops the launch and is rethrown to the caller.
+// __shared__ arrays are statics in the section bmc_emu_shared (kernels/emu/emu.h); the linker's
+// __start_ / __stop_ symbols bound it, so each block can poison all of it.
 #include "kernels/emu/emu.h"
 
 #include <ucontext.h>
@@ -11,13 +13,18 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <random>
 #include <string>
-#include <exception>
 #include <utility>
 #include <vector>
 
 #include "core/error.h"
+
+// Weak: a binary with no __shared__ array has no such section.
+extern "C" char __start_bmc_emu_shared[] __attribute__((weak));
+extern "C" char __stop_bmc_emu_shared[] __attribute__((weak));
 
 thread_local uint3 threadIdx;
 thread_local uint3 blockIdx;
@@ -79,8 +86,15 @@ unsigned linear_thread_id() {
   return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
 }
 
+void poison_shared_memory() {
+  char* const begin = __start_bmc_emu_shared;
+  char* const end = __stop_bmc_emu_shared;
+  if (begin != nullptr && end > begin) std::memset(begin, kSharedPoison, static_cast<size_t>(end - begin));
+}
+
 void run_block(BlockRun& run) {
   const unsigned n = blockDim.x * blockDim.y * blockDim.z;
+  poison_shared_memory();
   run.fibers.assign(n, Fiber{});
   if (run.stacks.size() < n * kStackBytes) run.stacks.resize(n * kStackBytes);
   run.shuffle_slots.assign(n, 0);
@@ -145,6 +159,9 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
             block.z, ") exceeds CUDA's (1024, 1024, 64)");
   BMC_CHECK(grid.y <= 65535 && grid.z <= 65535 && grid.x <= 0x7fffffffu, "emu launch: grid (", grid.x, ", ", grid.y, ", ",
             grid.z, ") exceeds CUDA's (2^31 - 1, 65535, 65535)");
+  // Shared memory is one region for the whole process: one launch at a time.
+  static std::mutex launches;
+  const std::lock_guard<std::mutex> serialised(launches);
   BlockRun run;
   run.body = &body;
   run.order.seed(emu_seed() * 0x9E3779B97F4A7C15ull + ++g_launches);

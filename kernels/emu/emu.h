@@ -1,8 +1,11 @@
 // Host emulation of CUDA kernel launches, in the spirit of nvcc's old -deviceemu: a kernel's own
 // source, compiled by g++ with this header force-included (-include kernels/emu/emu.h -DBMC_EMU),
 // runs on the CPU. Each block's threads are cooperative fibers on one OS thread, so
-// __syncthreads() is a real barrier among the block's threads and __shared__ (static thread_local)
-// is shared by exactly one block at a time. To surface what a GPU's scheduling would: the blocks
+// __syncthreads() is a real barrier among the block's threads and __shared__ arrays (statics in
+// one section of the binary, launches serialised) are shared by exactly one block at a time.
+// Every block starts with all shared memory poisoned with 0xFF bytes (NaN as a float, -1 as an
+// integer), as a GPU block starts with whatever the last one left, so a read before any write
+// shows instead of finding zeros or the previous block's values. To surface what a GPU's scheduling would: the blocks
 // of a grid run in a shuffled order, and between two barriers a block's threads run in a
 // shuffled order (both seeded per launch, from BMC_EMU_SEED when set, so a failure repeats); a
 // barrier that some threads of a block reach while others have left the kernel, or that threads
@@ -48,6 +51,9 @@ uint32_t shuffle_index_bits(uint32_t bits, int src_lane);
 void mma_m16n8k32_s8u8(int32_t d[4], const uint32_t* a, const uint32_t b[2], const int32_t c[4], uint32_t meta,
                        bool sparse);
 
+// The bytes every block's shared memory starts as.
+constexpr unsigned char kSharedPoison = 0xFF;
+
 // Counters that let tests check the emulator did what it claims.
 struct Stats {
   uint64_t blocks = 0;
@@ -70,7 +76,7 @@ extern thread_local dim3 gridDim;
 #define __device__
 #define __host__
 #define __forceinline__ inline
-#define __shared__ static thread_local
+#define __shared__ __attribute__((section("bmc_emu_shared"))) static
 #define __launch_bounds__(...)
 
 #define __syncthreads() ::bmc::emu::sync_block(__FILE__, __LINE__)

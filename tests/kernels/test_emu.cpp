@@ -1,8 +1,10 @@
 // The host emulator itself: grid/block indexing, barrier semantics, launch validation, and that it
-// exposes what a GPU's scheduling would: a seeded race, a divergent and a mismatched barrier.
+// exposes what a GPU's scheduling would: a seeded race, a divergent and a mismatched barrier,
+// a read of shared memory nobody wrote.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -65,6 +67,35 @@ TEST(Emu, ARaceShowsAsLaunchToLaunchDifferences) {
     outcomes.insert(seen);
   }
   EXPECT_GT(outcomes.size(), 1u) << "the race went unseen";
+}
+
+// A seeded bug: thread 0 sums a shared array that only the first `filled` threads wrote. Static
+// storage would read zeros for the rest (and the right answer); every block starting poisoned
+// makes the missing writes show as NaN, in every block, not only the first.
+TEST(Emu, SharedMemoryStartsPoisonedInEveryBlock) {
+  std::vector<float> sums(3, 0.0f);
+  auto launch = [&](unsigned filled) {
+    emu::run_grid(dim3(3), dim3(8), [&] {
+      __shared__ float slots[8];
+      if (threadIdx.x < filled) slots[threadIdx.x] = 1.0f;
+      __syncthreads();
+      if (threadIdx.x == 0) {
+        float s = 0;
+        for (int i = 0; i < 8; ++i) s += slots[i];
+        sums[blockIdx.x] = s;
+      }
+    });
+  };
+  launch(8);
+  EXPECT_EQ(sums, (std::vector<float>{8, 8, 8}));
+  launch(6);
+  for (float s : sums) EXPECT_TRUE(std::isnan(s)) << "an unwritten shared slot read as " << s;
+  std::vector<int> ints(1, 0);
+  emu::run_grid(dim3(1), dim3(1), [&] {
+    __shared__ int counter;
+    ints[0] = counter;
+  });
+  EXPECT_EQ(ints[0], -1);
 }
 
 TEST(Emu, BlocksRunInAShuffledOrder) {
