@@ -17,27 +17,28 @@ namespace bmc {
 
 constexpr int kWarpSize = 32;
 
-BMC_DEVICE float warp_shfl_down(float v, int delta) {
+// `mask`: the lanes taking part (__shfl_*_sync's member mask); each must call with the same mask.
+BMC_DEVICE float warp_shfl_down(float v, int delta, uint32_t mask = 0xffffffffu) {
 #if defined(BMC_EMU)
   uint32_t bits;
   std::memcpy(&bits, &v, 4);
-  bits = emu::shuffle_down_bits(bits, delta);
+  bits = emu::shuffle_down_bits(bits, delta, mask);
   std::memcpy(&v, &bits, 4);
   return v;
 #else
-  return __shfl_down_sync(0xffffffffu, v, delta);
+  return __shfl_down_sync(mask, v, delta);
 #endif
 }
 
-BMC_DEVICE float warp_shfl_xor(float v, int lane_mask) {
+BMC_DEVICE float warp_shfl_xor(float v, int lane_mask, uint32_t mask = 0xffffffffu) {
 #if defined(BMC_EMU)
   uint32_t bits;
   std::memcpy(&bits, &v, 4);
-  bits = emu::shuffle_xor_bits(bits, lane_mask);
+  bits = emu::shuffle_xor_bits(bits, lane_mask, mask);
   std::memcpy(&v, &bits, 4);
   return v;
 #else
-  return __shfl_xor_sync(0xffffffffu, v, lane_mask);
+  return __shfl_xor_sync(mask, v, lane_mask);
 #endif
 }
 

@@ -199,32 +199,40 @@ void sync_block(const char* file, int line) {
 
 namespace {
 
-uint32_t shuffle(uint32_t bits, int (*source_lane)(int lane, int arg), int arg) {
+constexpr uint32_t kPoisonBits = 0xffffffffu;
+
+uint32_t shuffle(uint32_t bits, int (*source_lane)(int lane, int arg), int arg, uint32_t mask) {
+  BMC_CHECK(g_run != nullptr, "warp shuffle outside an emulated kernel");
   BlockRun& run = *g_run;
   const unsigned tid = linear_thread_id();
+  const int lane = static_cast<int>(tid % kWarpSize);
+  BMC_CHECK((mask >> lane) & 1u, "emu: thread ", tid, " of block (", blockIdx.x, ", ", blockIdx.y, ", ", blockIdx.z,
+            ") calls a warp shuffle whose member mask 0x", std::hex, mask, std::dec, " leaves out its lane ", lane);
   run.shuffle_slots[tid] = bits;
   sync_block("warp shuffle (publish)", 0);
-  const int lane = static_cast<int>(tid % kWarpSize);
   const int src_lane = source_lane(lane, arg);
   const unsigned src = tid - lane + src_lane;
-  const uint32_t out =
-      (src_lane >= 0 && src_lane < kWarpSize && src < run.shuffle_slots.size()) ? run.shuffle_slots[src] : bits;
+  // A source beyond the warp leaves the value as it is (CUDA's rule); a lane of the warp that is
+  // outside the mask, or that the block does not have, has no defined value.
+  uint32_t out = bits;
+  if (src_lane >= 0 && src_lane < kWarpSize)
+    out = (mask >> src_lane) & 1u && src < run.shuffle_slots.size() ? run.shuffle_slots[src] : kPoisonBits;
   sync_block("warp shuffle (read)", 0);  // nobody overwrites a slot before everyone has read
   return out;
 }
 
 }  // namespace
 
-uint32_t shuffle_down_bits(uint32_t bits, int delta) {
-  return shuffle(bits, [](int lane, int d) { return lane + d < kWarpSize ? lane + d : lane; }, delta);
+uint32_t shuffle_down_bits(uint32_t bits, int delta, uint32_t mask) {
+  return shuffle(bits, [](int lane, int d) { return lane + d < kWarpSize ? lane + d : lane; }, delta, mask);
 }
 
-uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask) {
-  return shuffle(bits, [](int lane, int m) { return lane ^ m; }, lane_mask);
+uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask, uint32_t mask) {
+  return shuffle(bits, [](int lane, int m) { return lane ^ m; }, lane_mask, mask);
 }
 
-uint32_t shuffle_index_bits(uint32_t bits, int src_lane) {
-  return shuffle(bits, [](int, int s) { return s; }, src_lane);
+uint32_t shuffle_index_bits(uint32_t bits, int src_lane, uint32_t mask) {
+  return shuffle(bits, [](int, int s) { return s; }, src_lane, mask);
 }
 
 namespace {

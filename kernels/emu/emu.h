@@ -12,7 +12,7 @@
 // reach at different __syncthreads sites, throws bmc::Error naming the kernel's source line.
 //
 // Supported: threadIdx/blockIdx/blockDim/gridDim, __syncthreads, static __shared__ arrays, the
-// warp and atomic wrappers of kernels/device_compat.cuh, and the integer warp-level matrix
+// warp (member masks honoured) and atomic wrappers of kernels/device_compat.cuh, and the integer warp-level matrix
 // instructions of kernels/mma.cuh with the PTX ISA's fragment layouts. Not supported: dynamic shared memory,
 // cooperative groups, divergent warp shuffles (every thread of the block must reach a shuffle).
 #pragma once
@@ -38,10 +38,14 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 // Barrier among the threads of the running block (__syncthreads at file:line).
 void sync_block(const char* file = "", int line = 0);
 
-// Warp shuffles: each thread publishes its value, then reads a lane of its own warp.
-uint32_t shuffle_down_bits(uint32_t bits, int delta);
-uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask);
-uint32_t shuffle_index_bits(uint32_t bits, int src_lane);
+// Warp shuffles: each thread publishes its value, then reads a lane of its own warp. `mask` is
+// the __shfl_*_sync member mask: a calling lane outside it throws (undefined on a device), and a
+// read from a lane outside it, or from a lane a partial warp lacks, returns poison bits
+// (0xFFFFFFFF: NaN as a float).
+constexpr uint32_t kFullMask = 0xffffffffu;
+uint32_t shuffle_down_bits(uint32_t bits, int delta, uint32_t mask = kFullMask);
+uint32_t shuffle_xor_bits(uint32_t bits, int lane_mask, uint32_t mask = kFullMask);
+uint32_t shuffle_index_bits(uint32_t bits, int src_lane, uint32_t mask = kFullMask);
 
 // mma.sync.m16n8k32.row.col.s32.s8.u8.s32 (a: 4 registers) and, with `sparse`, mma.sp with
 // sparsity selector 0 (a: 2 registers of compressed values, `meta` from lanes 4g and 4g + 1):

@@ -43,6 +43,18 @@ TEST(Emu, ShuffleDownReadsTheLaneBelow) {
   for (unsigned t = 0; t < kThreads; ++t) EXPECT_EQ(out[t], (t % 32) + 3 < 32 ? t + 3 : t) << t;
 }
 
+TEST(Emu, ShuffleMasksAreHonoured) {
+  std::vector<uint32_t> out(32);
+  // A block of 16 threads, mask lanes 0..15: lane 14 reads lane 16, which is not there: poison.
+  emu::run_grid(dim3(1), dim3(16), [&] { out[threadIdx.x] = emu::shuffle_down_bits(threadIdx.x, 2, 0x0000ffffu); });
+  EXPECT_EQ(out[3], 5u);
+  EXPECT_EQ(out[13], 15u);
+  EXPECT_EQ(out[14], 0xffffffffu);
+  EXPECT_EQ(out[15], 0xffffffffu);
+  // Lanes 16..31 call with a mask that leaves them out.
+  EXPECT_THROW(emu::run_grid(dim3(1), dim3(32), [&] { emu::shuffle_xor_bits(1, 1, 0x0000ffffu); }), Error);
+}
+
 TEST(Emu, InvalidLaunchesFailLikeCuda) {
   EXPECT_THROW(emu::run_grid(dim3(0), dim3(32), [] {}), Error);
   EXPECT_THROW(emu::run_grid(dim3(1), dim3(2048), [] {}), Error);
