@@ -53,7 +53,7 @@ train::TrainHparams hparams_from_flags(const Args& args) {
   if (args.given("dataset")) hp.dataset = args.get("dataset");
   if (args.given("seed")) hp.seed = static_cast<uint64_t>(args.get_int64("seed"));
   hp.data_seed = args.given("data-seed") ? static_cast<uint64_t>(args.get_int64("data-seed")) : hp.seed;
-  hp.replicate = args.get_int("replicate");
+  hp.replicate = args.given("replicate") ? args.get_int("replicate") : 1;  // commands from a checkpoint lack the flag
   if (hp.replicate < 1) throw UsageError{"--replicate must be 1 or more"};
   hp.seed += static_cast<uint64_t>(hp.replicate - 1);
   hp.data_seed += static_cast<uint64_t>(hp.replicate - 1);
