@@ -21,13 +21,17 @@ endif
 BLAS_LIB := /usr/lib/x86_64-linux-gnu/openblas-openmp
 BLAS_INC := /usr/include/x86_64-linux-gnu/openblas-openmp
 
-CPPFLAGS := -I. -Isrc -isystem $(BLAS_INC) -DBMC_HAS_CUDA=$(HAS_CUDA) -MMD -MP
+# Open MPI (Debian's libopenmpi-dev): data-parallel runs across processes (src/dist).
+MPI_DIR  := /usr/lib/x86_64-linux-gnu/openmpi
+
+CPPFLAGS := -I. -Isrc -isystem $(BLAS_INC) -isystem $(MPI_DIR)/include -DBMC_HAS_CUDA=$(HAS_CUDA) -MMD -MP
 # -Wno-restrict: g++ 12 false positive in std::string at -O3 (GCC bug 105329).
 CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-restrict -ffp-contract=off -fopenmp
-LDLIBS   := -fopenmp -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -l:libopenblas.so.0 -ljpeg -lz -lpthread
+LDLIBS   := -fopenmp -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -l:libopenblas.so.0 -ljpeg -lz -lpthread \
+            -L$(MPI_DIR)/lib -Wl,-rpath,$(MPI_DIR)/lib -lmpi
 ifeq ($(HAS_CUDA),1)
   CPPFLAGS += -I$(CUDA_HOME)/include
-  LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lcudart
+  LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudnn -lcublasLt -lcublas -lnccl -lcudart
 endif
 NVCCFLAGS := -std=c++20 -O3 -ccbin $(CXX) $(CUDA_ARCH) -Werror all-warnings \
              -Xcompiler -Wall,-Wextra,-ffp-contract=off -I. -Isrc -DBMC_HAS_CUDA=1 -MMD -MP
@@ -35,7 +39,7 @@ NVCCFLAGS := -std=c++20 -O3 -ccbin $(CXX) $(CUDA_ARCH) -Werror all-warnings \
 EMUFLAGS := -x c++ -DBMC_EMU -include kernels/emu/emu.h
 
 # ---- sources -----------------------------------------------------------------------------------
-LIB_DIRS      := src/core src/ops src/nn src/optim src/io src/train src/compress datasets models
+LIB_DIRS      := src/core src/dist src/ops src/nn src/optim src/io src/train src/compress datasets models
 LIB_SRC_ALL   := $(shell find $(LIB_DIRS) -name '*.cpp' 2>/dev/null | sort)
 CUDA_HOST_SRC := $(filter %_cuda.cpp src/core/cuda_%.cpp,$(LIB_SRC_ALL))
 LIB_SRC       := $(if $(filter 1,$(HAS_CUDA)),$(LIB_SRC_ALL),$(filter-out $(CUDA_HOST_SRC),$(LIB_SRC_ALL)))

@@ -111,8 +111,9 @@ void DataLoader::batch(int64_t step, Tensor& x, Tensor& y) const {
             " samples", options_.drop_last ? " with drop_last" : "");
   BMC_CHECK(step >= 0, "DataLoader::batch: step must be non-negative, got ", step);
   const uint64_t epoch = static_cast<uint64_t>(step / spe);
-  const int64_t begin = (step % spe) * options_.batch_size;
-  const int64_t count = std::min<int64_t>(options_.batch_size, size_ - begin);
+  const int64_t global_begin = (step % spe) * options_.batch_size;
+  const auto [shard_first, count] = options_.shard.rows(std::min<int64_t>(options_.batch_size, size_ - global_begin));
+  const int64_t begin = global_begin + shard_first;
   std::vector<int64_t> indices;
   {
     std::lock_guard<std::mutex> lock(cache_->mutex);

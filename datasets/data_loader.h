@@ -29,6 +29,7 @@ struct LoaderOptions {
   uint64_t seed = 0;
   Augment augment = Augment::None;
   Normalization norm;  // empty: mean 0, std 1 (pixels / 255)
+  Shard shard;         // the rows of each batch this loader returns
 };
 
 // The order in which epoch `epoch` visits samples 0..n-1 (identity when shuffle is off).
@@ -47,6 +48,7 @@ class DataLoader : public BatchSource {
   int64_t size() const override { return size_; }
   Device device() const override { return device_; }
   const LoaderOptions& options() const { return options_; }
+  Shard shard() const override { return options_.shard; }
 
   // x: (B, C, H, W) f32 normalised, y: (B) i32, both on the loader's device; B is the batch size
   // except for a smaller last batch when drop_last is off. Re-allocates x/y when their shape,

@@ -27,6 +27,7 @@ class FolderLoader : public BatchSource {
 
   const ImageList& list() const { return list_; }
   const StreamOptions& options() const { return options_; }
+  Shard shard() const override { return options_.shard; }
 
  private:
   ImageList list_;

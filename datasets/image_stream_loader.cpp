@@ -43,8 +43,9 @@ int64_t ImageStreamLoader::steps_per_epoch() const {
 ImageStreamLoader::Batch ImageStreamLoader::make_batch(int64_t step) const {
   const int64_t spe = steps_per_epoch(), n = static_cast<int64_t>(list_.entries.size());
   const uint64_t epoch = static_cast<uint64_t>(step / spe);
-  const int64_t begin = (step % spe) * options_.batch_size;
-  const int64_t count = std::min<int64_t>(options_.batch_size, n - begin);
+  const int64_t global_begin = (step % spe) * options_.batch_size;
+  const auto [shard_first, count] = options_.shard.rows(std::min<int64_t>(options_.batch_size, n - global_begin));
+  const int64_t begin = global_begin + shard_first;
   const std::vector<int64_t> order = epoch_order(n, options_.seed, epoch, options_.shuffle);
   const int s = options_.crop_size;
   const size_t per_image = size_t(3) * s * s;

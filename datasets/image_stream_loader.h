@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "datasets/batch_source.h"
 #include "datasets/image_folder.h"
 #include "datasets/normalization.h"
 
@@ -31,6 +32,7 @@ struct StreamOptions {
   int queue_depth = 4;  // batches decoded ahead of the consumer
   bool skip_bad_images = false;  // a bad image becomes a black image with a warning instead of an error
   Normalization norm;            // empty: ImageNet statistics
+  Shard shard;                   // the rows of each batch this loader returns
 };
 
 class ImageStreamLoader {

@@ -5,7 +5,7 @@
 # fixtures, reference benchmarks, the .pth, PIL and devkit scripts).
 set -euo pipefail
 
-required=(g++ make libopenblas-dev libopenblas-openmp-dev libstb-dev libjpeg-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev fonts-dejavu-core)
+required=(g++ make libopenblas-dev libopenblas-openmp-dev libstb-dev libjpeg-dev nlohmann-json3-dev zlib1g-dev libgtest-dev libbenchmark-dev fonts-dejavu-core libopenmpi-dev openmpi-bin)
 [ "${BMC_WITH_TORCH:-0}" = 1 ] && required+=(python3-torch python3-torchvision python3-pil python3-scipy)
 
 missing=()

@@ -1,7 +1,8 @@
 // bmc: the command-line entry point. Dispatches to one file per command; turns usage errors and
 // bmc::Error (bad input, a failed check) and JSON of the wrong shape in an input file into one
 // line on stderr with exit code 2, a diverged training run into one line with exit code 3, and
-// any other exception (out of memory, say) into one line with exit code 1.
+// any other exception (out of memory, say) into one line with exit code 1. In a data-parallel
+// run the failing rank stops the whole job, so no other rank waits for it.
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -14,6 +15,7 @@
 #include "core/error.h"
 #include "io/run_dir.h"
 #include "core/version.h"
+#include "dist/communicator.h"
 #include "train/diverged.h"
 
 namespace {
@@ -72,22 +74,27 @@ int main(int argc, char** argv) {
   } catch (const bmc::cli::UsageError& e) {
     bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "%s\n", e.message.c_str());
+    bmc::dist::abort_job(2);
     return 2;
   } catch (const bmc::Error& e) {
     bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.message().c_str());
+    bmc::dist::abort_job(2);
     return 2;
   } catch (const nlohmann::json::exception& e) {
     // A JSON value of the wrong type in a file the command read (run directories are JSON).
     bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "bmc %s: malformed JSON in an input file: %s\n", argv[1], e.what());
+    bmc::dist::abort_job(2);
     return 2;
   } catch (const bmc::train::DivergedError& e) {
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
+    bmc::dist::abort_job(3);
     return 3;
   } catch (const std::exception& e) {
     bmc::io::RunDir::remove_unused_created();
     std::fprintf(stderr, "bmc %s: %s\n", argv[1], e.what());
+    bmc::dist::abort_job(1);
     return 1;
   }
 }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "compress/prune/model_pruning.h"
+#include "dist/communicator.h"
 #include "compress/quant/ptq_pipeline.h"
 #include "datasets/find_dataset.h"
 #include "datasets/normalization.h"
@@ -35,6 +36,9 @@ std::string find_data_dir(const std::string& dataset) {
 
 Session::Session(const Args& args, const train::TrainHparams& hp)
     : args_(args), hp_(hp), device_(parse_device(args.get("device"))) {
+  // Data-parallel ranks on one machine drive one GPU each unless the command names one.
+  if (dist::distributed() && device_.is_cuda() && args.get("device").find(':') == std::string::npos)
+    device_ = Device::cuda(dist::local_rank() % cuda_device_count());
   if (args.on("deterministic") && device_.is_cuda()) {
 #if BMC_HAS_CUDA
     cuda::context(device_).deterministic = true;
@@ -42,7 +46,11 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
   }
   train::check_holdout_flag(hp.dataset, hp.holdout_per_class);
   data_dir_ = args.given("data") ? args.get("data") : find_data_dir(hp.dataset);
+  // Rank 0 reads first, so the files it extracts and caches are complete before the others read.
+  if (dist::distributed() && !dist::is_root()) dist::world().barrier();
   splits_ = train::load_splits(hp.dataset, data_dir_, hp.holdout_per_class, hp.skip_bad_images);
+  if (dist::distributed() && dist::is_root()) dist::world().barrier();
+  const data::Shard shard{dist::world().rank(), dist::world().size()};
   if (splits_.streamed) {
     data::StreamOptions train_options;
     train_options.batch_size = hp.batch_size;
@@ -60,8 +68,10 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
     stream_test_options_.train = false;
     stream_test_options_.shuffle = false;
     if (hp.eval_batch_size > 0) stream_test_options_.batch_size = hp.eval_batch_size;
+    data::StreamOptions sharded_test = stream_test_options_;
+    train_options.shard = sharded_test.shard = shard;
     train_loader_ = std::make_unique<data::FolderLoader>(splits_.train_list, train_options, device_);
-    test_loader_ = std::make_unique<data::FolderLoader>(splits_.test_list, stream_test_options_, device_);
+    test_loader_ = std::make_unique<data::FolderLoader>(splits_.test_list, sharded_test, device_);
     std::fprintf(stderr, "bmc: %s on %s: %lld training images, %lld %s images in %d classes (%s), data from %s\n",
                  hp.model.c_str(), device_.str().c_str(), static_cast<long long>(splits_.train_size()),
                  static_cast<long long>(splits_.test_size()), splits_.test_split.c_str(), splits_.num_classes(),
@@ -79,6 +89,7 @@ Session::Session(const Args& args, const train::TrainHparams& hp)
   test_options.augment = data::Augment::None;
   test_options.batch_size = hp.eval_batch_size > 0 ? hp.eval_batch_size : std::max(hp.batch_size, 500);
   test_options_ = test_options;
+  train_options.shard = test_options.shard = shard;
   train_loader_ = std::make_unique<data::DataLoader>(splits_.train, device_, train_options);
   test_loader_ = std::make_unique<data::DataLoader>(splits_.test, device_, test_options);
   std::fprintf(stderr, "bmc: %s on %s: %lld training images, %lld %s images, data from %s\n", hp.model.c_str(),

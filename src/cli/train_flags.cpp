@@ -1,8 +1,11 @@
 #include "cli/train_flags.h"
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 
+#include "dist/communicator.h"
+#include "io/atomic_file.h"
 #include "train/defaults.h"
 
 namespace bmc::cli {
@@ -46,7 +49,36 @@ void declare_train_flags(Args& args) {
   args.option("eval-every", "1ep", "test evaluation interval (e.g. 1ep, 500it)");
   args.option("checkpoint-every", "1ep", "checkpoint interval (also at every epoch end)");
   args.flag("deterministic", "CUDA: deterministic cuDNN algorithms (bit-reproducible GPU runs)");
+  args.flag("distributed", "data-parallel over the MPI ranks this process was started among (mpirun -np N bmc ...)");
+  args.flag("sync-batch-norm", "with --distributed: batch-norm statistics of the global batch (default: per rank, as PyTorch DDP)");
+  args.option("collective-timeout", "600", "with --distributed: seconds a rank waits for the others before stopping the job");
 }
+
+namespace {
+
+// --distributed: joins the MPI job; rank 0 alone writes files and prints results, the others
+// compute alike and keep quiet.
+void start_data_parallel(const Args& args, train::TrainHparams& hp) {
+  if (!args.on("distributed")) {
+    if (args.on("sync-batch-norm") || args.given("collective-timeout"))
+      throw UsageError{"--sync-batch-norm and --collective-timeout need --distributed"};
+    return;
+  }
+  const double timeout = args.get_double("collective-timeout");
+  if (!(timeout > 0)) throw UsageError{"--collective-timeout must be a positive number of seconds"};
+  dist::start_mpi(timeout);
+  dist::set_sync_batch_norm(args.on("sync-batch-norm"));
+  io::set_writes_files(dist::is_root());
+  if (!dist::is_root() && !std::freopen("/dev/null", "w", stdout))
+    throw UsageError{"rank " + std::to_string(dist::world().rank()) + ": cannot silence its standard output"};
+  hp.data_parallel_ranks = dist::world().size();
+  hp.sync_batch_norm = args.on("sync-batch-norm") && dist::distributed();
+  if (hp.batch_size < hp.data_parallel_ranks)
+    throw UsageError{"--batch-size " + std::to_string(hp.batch_size) + " is smaller than the " +
+                     std::to_string(hp.data_parallel_ranks) + " data-parallel ranks"};
+}
+
+}  // namespace
 
 train::TrainHparams hparams_from_flags(const Args& args) {
   train::TrainHparams hp = train::default_hparams(args.get("model"));
@@ -94,6 +126,7 @@ train::TrainHparams hparams_from_flags(const Args& args) {
     throw UsageError{"--lr, --momentum, --weight-decay and --gamma must be finite numbers"};
   if (hp.lr < 0 || hp.momentum < 0 || hp.weight_decay < 0)
     throw UsageError{"--lr, --momentum and --weight-decay must be non-negative"};
+  start_data_parallel(args, hp);
   return hp;
 }
 

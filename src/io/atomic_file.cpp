@@ -12,8 +12,16 @@
 
 namespace bmc::io {
 
+namespace {
+bool process_writes = true;
+}  // namespace
+
+bool writes_files() { return process_writes; }
+void set_writes_files(bool on) { process_writes = on; }
+
 AtomicFileWriter::AtomicFileWriter(std::string path)
     : path_(std::move(path)), temp_path_(path_ + ".tmp." + std::to_string(::getpid())) {
+  if (!process_writes) return;
   const auto parent = std::filesystem::path(path_).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent);
   file_ = std::fopen(temp_path_.c_str(), "wb");
@@ -22,10 +30,11 @@ AtomicFileWriter::AtomicFileWriter(std::string path)
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (file_) std::fclose(file_);
-  if (!committed_) std::remove(temp_path_.c_str());
+  if (!committed_ && process_writes) std::remove(temp_path_.c_str());
 }
 
 void AtomicFileWriter::write(const void* data, size_t bytes) {
+  if (!process_writes) return;
   BMC_CHECK(file_ && !committed_, "write to a closed file ", path_);
   if (bytes == 0) return;
   BMC_CHECK(std::fwrite(data, 1, bytes, file_) == bytes, "short write to ", temp_path_, ": ",
@@ -33,6 +42,7 @@ void AtomicFileWriter::write(const void* data, size_t bytes) {
 }
 
 void AtomicFileWriter::commit() {
+  if (!process_writes) return;
   BMC_CHECK(file_ && !committed_, "commit of a closed file ", path_);
   BMC_CHECK(std::fflush(file_) == 0 && ::fsync(::fileno(file_)) == 0, "cannot flush ", temp_path_,
             ": ", std::strerror(errno));

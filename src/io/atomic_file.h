@@ -26,6 +26,11 @@ class AtomicFileWriter {
 };
 
 void write_file_atomic(const std::string& path, const std::string& contents);
+
+// Whether this process writes files. The ranks of a data-parallel run other than 0 compute all
+// that rank 0 computes but leave every file to it: their writers accept bytes and drop them.
+bool writes_files();
+void set_writes_files(bool on);
 std::string read_file(const std::string& path);
 
 }  // namespace bmc::io

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "dist/communicator.h"
 #include "io/provenance.h"
 #include "core/log.h"
 #include "io/atomic_file.h"
@@ -130,6 +131,10 @@ RunDir RunDir::open(const std::string& root, const std::string& kind, const std:
   BMC_CHECK(!std::filesystem::exists(root) || std::filesystem::is_directory(root), "the output folder ", root,
             " exists and is not a folder");
   RunDir dir(root + "/" + kind + "_" + hash);
+  if (!writes_files()) {  // a data-parallel rank other than 0: rank 0 creates and locks it
+    dist::world().barrier();
+    return dir;
+  }
   std::error_code ec;
   const bool created = std::filesystem::create_directories(dir.path_, ec);
   BMC_CHECK(!ec, "cannot create the run directory ", dir.path_, ": ", ec.message());
@@ -144,6 +149,7 @@ RunDir RunDir::open(const std::string& root, const std::string& kind, const std:
     write_file_atomic(hp, hparams.dump(2) + "\n");
   }
   record_provenance(dir);
+  dist::world().barrier();  // the other ranks of a data-parallel run read it from here on
   return dir;
 }
 
@@ -165,6 +171,7 @@ void RunDir::write_summary(const nlohmann::json& summary) const {
 }
 
 void RunDir::append_metrics(const nlohmann::json& row) const {
+  if (!writes_files()) return;
   std::ofstream out(file("metrics.jsonl"), std::ios::app);
   BMC_CHECK(out.good(), "cannot append to ", file("metrics.jsonl"));
   out << row.dump() << "\n";
@@ -173,6 +180,7 @@ void RunDir::append_metrics(const nlohmann::json& row) const {
 }
 
 void RunDir::truncate_metrics_after(int64_t step) const {
+  if (!writes_files()) return;
   if (!exists("metrics.jsonl")) return;
   std::istringstream in(read_file(file("metrics.jsonl")));
   std::string line, kept;

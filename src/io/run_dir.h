@@ -17,7 +17,8 @@ class RunDir {
  public:
   // Opens or creates <root>/<kind>_<hash> and locks it. An existing directory must hold the same
   // hparams (a different hparams.json under the same hash is refused rather than mixed); one
-  // another process holds is refused with its pid.
+  // another process holds is refused with its pid. A process that writes no files (io/atomic_file.h)
+  // only names it.
   static RunDir open(const std::string& root, const std::string& kind, const std::string& hash,
                      const nlohmann::json& hparams);
   // A directory to read (no lock).

@@ -1,8 +1,18 @@
 #include "nn/batch_norm.h"
 
+#include "dist/communicator.h"
 #include "ops/batch_norm.h"
 
 namespace bmc::nn {
+namespace {
+
+// Synchronised batch norm (dist::sync_batch_norm()): the sums of every data-parallel rank.
+const ops::CrossShardSum* across_ranks() {
+  static const ops::CrossShardSum sum = [](double* values, int64_t n) { dist::world().all_reduce_sum(values, n); };
+  return dist::sync_batch_norm() ? &sum : nullptr;
+}
+
+}  // namespace
 
 BatchNorm2d::BatchNorm2d(int64_t channels)
     : Module("BatchNorm2d"),
@@ -24,7 +34,7 @@ Tensor BatchNorm2d::forward_impl(const Tensor& x) {
   saved_mean_ = Tensor({c}, DType::F32, x.device());
   saved_invstd_ = Tensor({c}, DType::F32, x.device());
   ops::batch_norm_forward_train(y, saved_mean_, saved_invstd_, x, weight_.value, bias_.value, running_mean_.value,
-                                running_var_.value, kMomentum, kEps);
+                                running_var_.value, kMomentum, kEps, across_ranks());
   ++batches_tracked_;
   x_ = x.view(x.shape());
   return y;
@@ -33,7 +43,8 @@ Tensor BatchNorm2d::forward_impl(const Tensor& x) {
 Tensor BatchNorm2d::backward_impl(const Tensor& dy) {
   BMC_CHECK(x_.defined(), "BatchNorm2d.backward needs a training-mode forward");
   Tensor dx(x_.shape(), DType::F32, dy.device());
-  ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_, kEps);
+  ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_, kEps,
+                           across_ranks());
   x_ = Tensor();
   return dx;
 }

@@ -1,7 +1,8 @@
 // PyTorch nn.BatchNorm2d(C) (momentum 0.1, eps 1e-5, affine, tracking running statistics):
 // parameters "weight", "bias" (C); buffers "running_mean" (C, starts 0), "running_var" (C,
 // starts 1), "num_batches_tracked" (i64 scalar). Training normalises with batch statistics and
-// updates the running ones; evaluation uses the running statistics.
+// updates the running ones; evaluation uses the running statistics. In a data-parallel run with
+// synchronised batch norm the batch is the global one (every rank's shard).
 #pragma once
 
 #include "nn/module.h"

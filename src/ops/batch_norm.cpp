@@ -5,6 +5,7 @@
 #endif
 
 #include <cmath>
+#include <vector>
 
 #include "ops/check.h"
 
@@ -79,6 +80,52 @@ void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, cons
   }
 }
 
+// The statistics of the union of every process's shard: the element count and the per-channel
+// sums, then the squared deviations from the common mean (two passes, as above).
+void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x,
+                                 const float* gamma, const float* beta, float* running_mean, float* running_var,
+                                 float momentum, float eps, const BnDims& d, const CrossShardSum& across) {
+  const int64_t channels = d.channels;
+  const bool parallel = d.outer * d.channels * d.inner > 65536;
+  std::vector<double> sums(channels + 1);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t c = 0; c < channels; ++c) {
+    double s = 0;
+    for (int64_t o = 0; o < d.outer; ++o) {
+      const float* p = x + (o * channels + c) * d.inner;
+      for (int64_t i = 0; i < d.inner; ++i) s += p[i];
+    }
+    sums[c] = s;
+  }
+  sums[channels] = static_cast<double>(d.per_channel());
+  across(sums.data(), channels + 1);
+  const double count = sums[channels];
+  BMC_CHECK(count > 1, "batch_norm_forward_train: training needs more than one value per channel over all shards");
+  std::vector<double> squares(channels);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t c = 0; c < channels; ++c) {
+    const double mean = sums[c] / count;
+    double sq = 0;
+    for (int64_t o = 0; o < d.outer; ++o) {
+      const float* p = x + (o * channels + c) * d.inner;
+      for (int64_t i = 0; i < d.inner; ++i) sq += (p[i] - mean) * (p[i] - mean);
+    }
+    squares[c] = sq;
+  }
+  across(squares.data(), channels);
+  const double m = momentum;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t c = 0; c < channels; ++c) {
+    const double mean = sums[c] / count, var_biased = squares[c] / count;
+    const double invstd = 1.0 / std::sqrt(var_biased + eps);
+    normalize_channel(y, x, d, c, mean, invstd, gamma[c], beta[c]);
+    saved_mean[c] = static_cast<float>(mean);
+    saved_invstd[c] = static_cast<float>(invstd);
+    running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * mean);
+    running_var[c] = static_cast<float>((1 - m) * running_var[c] + m * var_biased * count / (count - 1));
+  }
+}
+
 void batch_norm_eval_cpu(float* y, const float* x, const float* gamma, const float* beta,
                          const float* running_mean, const float* running_var, float eps, const BnDims& d) {
 #pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
@@ -91,16 +138,21 @@ void batch_norm_eval_cpu(float* y, const float* x, const float* gamma, const flo
 // With xhat = (x - mean) * invstd and M elements per channel:
 //   dbeta = sum dy, dgamma = sum dy * xhat,
 //   dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M).
+// Across shards (`across` set) M and both sums cover every shard; dgamma and dbeta get this
+// shard's sums.
 void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                              const float* gamma, const float* saved_mean, const float* saved_invstd,
-                             const BnDims& d) {
-  const double count = static_cast<double>(d.per_channel());
-#pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
-  for (int64_t c = 0; c < d.channels; ++c) {
+                             const BnDims& d, const CrossShardSum* across) {
+  const int64_t channels = d.channels;
+  const bool parallel = d.outer * d.channels * d.inner > 65536;
+  // [sum dy (C), sum dy * xhat (C), M]
+  std::vector<double> sums(2 * channels + 1);
+  sums[2 * channels] = static_cast<double>(d.per_channel());
+  auto channel_sums = [&](int64_t c) {
     const double mean = saved_mean[c], invstd = saved_invstd[c];
     double sum_dy = 0, sum_dy_xhat = 0;
     for (int64_t o = 0; o < d.outer; ++o) {
-      const int64_t base = (o * d.channels + c) * d.inner;
+      const int64_t base = (o * channels + c) * d.inner;
       for (int64_t i = 0; i < d.inner; ++i) {
         sum_dy += dy[base + i];
         sum_dy_xhat += dy[base + i] * ((x[base + i] - mean) * invstd);
@@ -108,23 +160,42 @@ void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float
     }
     dbeta[c] += static_cast<float>(sum_dy);
     dgamma[c] += static_cast<float>(sum_dy_xhat);
-    const double mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+    sums[c] = sum_dy;
+    sums[channels + c] = sum_dy_xhat;
+  };
+  auto channel_dx = [&](int64_t c) {
+    const double count = sums[2 * channels];
+    const double mean = saved_mean[c], invstd = saved_invstd[c];
+    const double mean_dy = sums[c] / count, mean_dy_xhat = sums[channels + c] / count;
     const double k = gamma[c] * invstd;
     for (int64_t o = 0; o < d.outer; ++o) {
-      const int64_t base = (o * d.channels + c) * d.inner;
+      const int64_t base = (o * channels + c) * d.inner;
       for (int64_t i = 0; i < d.inner; ++i) {
         const double xhat = (x[base + i] - mean) * invstd;
         dx[base + i] = static_cast<float>(k * (dy[base + i] - mean_dy - xhat * mean_dy_xhat));
       }
     }
+  };
+  if (!across) {  // one pass per channel while its data is in cache
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t c = 0; c < channels; ++c) {
+      channel_sums(c);
+      channel_dx(c);
+    }
+    return;
   }
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t c = 0; c < channels; ++c) channel_sums(c);
+  (*across)(sums.data(), 2 * channels + 1);
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t c = 0; c < channels; ++c) channel_dx(c);
 }
 
 }  // namespace
 
 void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
                               const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                              Tensor& running_var, float momentum, float eps) {
+                              Tensor& running_var, float momentum, float eps, const CrossShardSum* across) {
   const char* op = "batch_norm_forward_train";
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "y", y, DType::F32);
@@ -137,15 +208,21 @@ void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invst
                                 {"saved_invstd", &saved_invstd}})
     check_channel_vector(op, name, *t, d.channels);
   // The unbiased variance for running_var divides by M - 1 (PyTorch raises here too).
-  BMC_CHECK(d.per_channel() > 1, op, ": training needs more than one value per channel, got x ",
+  BMC_CHECK(across || d.per_channel() > 1, op, ": training needs more than one value per channel, got x ",
             x.describe());
   BMC_CHECK(momentum >= 0 && momentum <= 1, op, ": momentum must be in [0, 1], got ", momentum);
   BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
   check_same_device(op, {&y, &saved_mean, &saved_invstd, &x, &gamma, &beta, &running_mean, &running_var});
   check_no_alias(op, y, x);
+  BMC_CHECK(!across || x.device().is_cpu(), op, ": synchronised batch norm runs on the CPU backend only");
   if (x.device().is_cuda())
     return BMC_DISPATCH_CUDA(batch_norm_forward_train_cuda(y, saved_mean, saved_invstd, x, gamma, beta,
                                                            running_mean, running_var, momentum, eps));
+  if (across)
+    return batch_norm_train_across_cpu(y.data<float>(), saved_mean.data<float>(), saved_invstd.data<float>(),
+                                       x.data<float>(), gamma.data<float>(), beta.data<float>(),
+                                       running_mean.data<float>(), running_var.data<float>(), momentum, eps, d,
+                                       *across);
   batch_norm_train_cpu(y.data<float>(), saved_mean.data<float>(), saved_invstd.data<float>(), x.data<float>(),
                        gamma.data<float>(), beta.data<float>(), running_mean.data<float>(),
                        running_var.data<float>(), momentum, eps, d);
@@ -172,7 +249,8 @@ void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, co
 }
 
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps) {
+                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
+                         const CrossShardSum* across) {
   const char* op = "batch_norm_backward";
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "dy", dy, DType::F32);
@@ -188,12 +266,13 @@ void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor
   check_same_device(op, {&dx, &dgamma, &dbeta, &dy, &x, &gamma, &saved_mean, &saved_invstd});
   check_no_alias(op, dx, dy);
   check_no_alias(op, dx, x);
+  BMC_CHECK(!across || x.device().is_cpu(), op, ": synchronised batch norm runs on the CPU backend only");
   if (x.device().is_cuda())
     return BMC_DISPATCH_CUDA(
         batch_norm_backward_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd, eps));
   batch_norm_backward_cpu(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), dy.data<float>(),
                           x.data<float>(), gamma.data<float>(), saved_mean.data<float>(),
-                          saved_invstd.data<float>(), d);
+                          saved_invstd.data<float>(), d, across);
 }
 
 }  // namespace bmc::ops

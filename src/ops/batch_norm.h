@@ -4,20 +4,30 @@
 // unbiased variance for running_var; evaluation normalises with the running statistics.
 #pragma once
 
+#include <functional>
+
 #include "core/tensor.h"
 
 namespace bmc::ops {
+
+// Synchronised batch norm: sums host values over the processes whose shards one batch norm
+// normalises together, in place (every process calls it with the same n). With it the statistics
+// and the backward's sums are those of the union of the shards; dgamma and dbeta stay this
+// shard's (the gradient all-reduce sums them). CPU backend only.
+using CrossShardSum = std::function<void(double* values, int64_t n)>;
 
 // y, x: (N, C, H, W) or (N, C). gamma, beta, running_*: (C). saved_mean, saved_invstd: (C)
 // outputs for the backward pass (invstd = 1 / sqrt(var_biased + eps)).
 void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
                               const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                              Tensor& running_var, float momentum, float eps);
+                              Tensor& running_var, float momentum, float eps,
+                              const CrossShardSum* across = nullptr);
 void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                              const Tensor& running_mean, const Tensor& running_var, float eps);
 // dx overwritten; dgamma, dbeta accumulated. Uses the statistics saved by the training forward;
 // eps is the forward's (cuDNN wants the same value in both).
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps);
+                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
+                         const CrossShardSum* across = nullptr);
 
 }  // namespace bmc::ops

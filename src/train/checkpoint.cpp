@@ -117,7 +117,7 @@ void save_checkpoint(const io::RunDir& dir, nn::Model& model, int64_t step, cons
   nlohmann::json latest = {{"step", step}};
   if (!loop.is_null()) latest["loop"] = loop;
   io::write_file_atomic(dir.file("latest.json"), latest.dump() + "\n");
-  if (previous) {
+  if (previous && io::writes_files()) {
     std::filesystem::remove(dir.file(model_file(*previous)));
     std::filesystem::remove(dir.file(state_file(*previous)));
   }

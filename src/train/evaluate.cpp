@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "ops/loss.h"
 #include "train/progress.h"
 
@@ -16,6 +17,9 @@ EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* l
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   std::optional<Progress> progress;
   if (progress_label) progress.emplace(progress_label, loader.steps_per_epoch(), 0);
+  // The shards of a data-parallel run's ranks are evaluated apart and their counts summed.
+  const bool sharded = loader.shard().count > 1;
+  BMC_CHECK(!sharded || !logits_out, "evaluate: the logits of a sharded evaluation are not gathered");
   const bool was_training = model.net().training();
   model.set_training(false);
   const Device device = model.device();
@@ -29,6 +33,7 @@ EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* l
   for (int64_t step = 0; step < loader.steps_per_epoch(); ++step) {
     loader.batch(step, x, y);
     const int64_t b = x.dim(0);
+    if (b == 0) continue;  // a rank whose shard of a short last batch is empty
     Tensor logits = model.forward(x);
     Tensor probs(logits.shape(), DType::F32, device);
     ops::softmax_cross_entropy_forward(loss, probs, logits, y);
@@ -50,6 +55,14 @@ EvalResult evaluate(nn::Model& model, const data::BatchSource& loader, Tensor* l
     }
   }
   model.set_training(was_training);
+  if (sharded) {
+    double sums[4] = {loss_sum, static_cast<double>(top1), static_cast<double>(top5), static_cast<double>(result.examples)};
+    dist::world().all_reduce_sum(sums, 4);
+    loss_sum = sums[0];
+    top1 = static_cast<int64_t>(sums[1]);
+    top5 = static_cast<int64_t>(sums[2]);
+    result.examples = static_cast<int64_t>(sums[3]);
+  }
   if (progress) progress->finish();
   result.seconds = elapsed();
   result.images_per_second = result.examples / std::max(1e-9, result.seconds);

@@ -82,6 +82,8 @@ nlohmann::json TrainHparams::to_json() const {
   if (skip_bad_images) j["skip_bad_images"] = true;
   if (resize_size != 0) j["resize_size"] = resize_size;
   if (replicate != 1) j["replicate"] = replicate;
+  if (data_parallel_ranks != 1) j["data_parallel_ranks"] = data_parallel_ranks;
+  if (sync_batch_norm) j["sync_batch_norm"] = true;
   return j;
 }
 

@@ -55,6 +55,11 @@ struct TrainHparams {
   std::string init_digest;
   // Quantization-aware training (compress::QatConfig::describe()), empty for float training.
   std::string qat;
+  // Data-parallel processes and whether their batch norms share statistics: a run on N ranks
+  // sums its gradients in another order, and without synchronised batch norm normalises each
+  // shard by itself, so it is another run than the one-process one.
+  int data_parallel_ranks = 1;
+  bool sync_batch_norm = false;
 
   nlohmann::json to_json() const;  // "replicate" only when > 1
   std::string hash() const;  // 16 hex digits of a stable hash of to_json()

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "dist/communicator.h"
+
 namespace bmc::train {
 
 std::string format_duration(double seconds) {
@@ -21,9 +23,11 @@ Progress::Progress(std::string label, int64_t total_steps, int64_t start_step)
       total_(total_steps),
       start_(start_step),
       tty_(::isatty(::fileno(stderr)) != 0),
+      quiet_(!dist::is_root()),
       started_(std::chrono::steady_clock::now()) {}
 
 void Progress::update(int64_t step, double loss, const std::string& extra, double images_per_second) {
+  if (quiet_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   const double done = static_cast<double>(step - start_);
   const double eta = done > 0 ? elapsed / done * static_cast<double>(total_ - step) : 0.0;
@@ -46,6 +50,7 @@ void Progress::update(int64_t step, double loss, const std::string& extra, doubl
 }
 
 void Progress::message(const std::string& text) {
+  if (quiet_) return;
   if (bar_open_) std::fprintf(stderr, "\n");
   bar_open_ = false;
   std::fprintf(stderr, "%s %s\n", label_.c_str(), text.c_str());

@@ -1,5 +1,6 @@
 // Training progress on stderr: a one-line bar redrawn in place on a terminal (loss, accuracy,
-// throughput, ETA), plain log lines otherwise (files, CI).
+// throughput, ETA), plain log lines otherwise (files, CI). Only rank 0 of a data-parallel run
+// draws it.
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,7 @@ class Progress {
   std::string label_;
   int64_t total_, start_;
   bool tty_;
+  bool quiet_;
   bool bar_open_ = false;
   std::chrono::steady_clock::time_point started_;
 };

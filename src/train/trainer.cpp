@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "dist/communicator.h"
 #include "io/atomic_file.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
@@ -48,6 +49,23 @@ bool all_finite(const Tensor& t) {
                                 : "no checkpoint was written") +
                           " (lower --lr?)",
                       step);
+}
+
+// Data-parallel ranks: every rank's copy of the buffers (batch-norm running statistics, which
+// each rank updates from its own shard) becomes rank 0's before it is evaluated or saved, as
+// PyTorch DDP broadcasts them from rank 0.
+void broadcast_buffers(nn::Model& model) {
+  if (!dist::distributed() || dist::sync_batch_norm()) return;
+  for (nn::Buffer* b : model.buffers()) dist::world().broadcast(b->value, 0);
+}
+
+// The gradients of every rank summed into each: the arena's and those of trainable state.
+void all_reduce_gradients(nn::Model& model) {
+  dist::Communicator& comm = dist::world();
+  comm.all_reduce_sum(model.grads());
+  model.visit_state([&](const std::string&, nn::StateTensor& s) {
+    if (s.trainable) comm.all_reduce_sum(s.grad);
+  });
 }
 
 std::string percent(double fraction) {
@@ -118,41 +136,65 @@ TrainResult Trainer::run() {
   double overhead_seconds = 0;  // evaluation and checkpoints: not training throughput
   result.best_top1 = best_recorded_top1(dir_);
 
+  const bool data_parallel = dist::distributed();
+  // Time in the gradient all-reduce (on the CPU the collective itself; NCCL only enqueues).
+  double interval_reduce_seconds = 0;
   for (int64_t step = start; step < total_steps_; ++step) {
     const float lr = schedule.at(step);
     if (options_.before_step) options_.before_step(step);
     train_.batch(step, x, y);
+    // A data-parallel rank holds a shard of the global batch: its loss (a mean over the shard)
+    // weighs shard / global in the global batch's mean, and so do its gradients.
+    double global_rows = static_cast<double>(x.dim(0));
+    if (data_parallel) dist::world().all_reduce_sum(&global_rows, 1);
+    const float shard_weight = static_cast<float>(x.dim(0) / global_rows);
+    BMC_CHECK(x.dim(0) > 0, "step ", step + 1, ": a global batch of ", global_rows, " images leaves rank ",
+              dist::world().rank(), " of ", dist::world().size(), " without any (use fewer ranks or a larger batch)");
     model_.set_training(true);
     model_.zero_grad();
     Tensor logits = model_.forward(x);
     Tensor probs(logits.shape(), DType::F32, device), dlogits(logits.shape(), DType::F32, device);
     ops::softmax_cross_entropy_forward(loss, probs, logits, y);
     ops::softmax_cross_entropy_backward(dlogits, probs, y);
+    if (data_parallel) ops::scale(dlogits, shard_weight);
     model_.backward(dlogits);
+    if (data_parallel) {
+      const auto reduce_start = Clock::now();
+      all_reduce_gradients(model_);
+      interval_reduce_seconds += seconds_since(reduce_start);
+    }
     sgd.step(lr);
     if (options_.after_update) options_.after_update();
-    ops::axpy(loss_sum, 1.0f, loss);
+    ops::axpy(loss_sum, data_parallel ? shard_weight : 1.0f, loss);
     ++interval_steps;
-    interval_images += x.dim(0);
-    images += x.dim(0);
+    interval_images += static_cast<int64_t>(global_rows);
+    images += static_cast<int64_t>(global_rows);
     const int64_t done = step + 1;
 
     if (done % options_.log_every == 0 || done == total_steps_) {
       ops::topk_correct(correct, logits, y, 1);
-      const double mean_loss = loss_sum.to_vector<float>()[0] / interval_steps;  // synchronises
+      // The loss and accuracy of the global batch: the ranks' shares summed.
+      double logged[2] = {loss_sum.to_vector<float>()[0], static_cast<double>(correct.to_vector<int32_t>()[0])};
+      if (data_parallel) dist::world().all_reduce_sum(logged, 2);
+      const double mean_loss = logged[0] / interval_steps;  // synchronises
       if (!std::isfinite(mean_loss)) {
         progress.finish();
         diverged(dir_, done, "the training loss is " + std::to_string(mean_loss));
       }
-      const double acc = static_cast<double>(correct.to_vector<int32_t>()[0]) / x.dim(0);
+      const double acc = logged[1] / global_rows;
       const double ips = interval_images / std::max(1e-9, seconds_since(interval_start));
-      dir_.append_metrics({{"step", done},
-                           {"epoch", static_cast<double>(done) / steps_per_epoch_},
-                           {"loss", mean_loss},
-                           {"accuracy", acc},
-                           {"lr", lr},
-                           {"images_per_second", ips},
-                           {"time", seconds_since(run_start)}});
+      nlohmann::json row = {{"step", done},
+                            {"epoch", static_cast<double>(done) / steps_per_epoch_},
+                            {"loss", mean_loss},
+                            {"accuracy", acc},
+                            {"lr", lr},
+                            {"images_per_second", ips},
+                            {"time", seconds_since(run_start)}};
+      if (data_parallel) {
+        row["allreduce_ms_per_step"] = 1e3 * interval_reduce_seconds / interval_steps;
+        interval_reduce_seconds = 0;
+      }
+      dir_.append_metrics(row);
       progress.update(done, mean_loss, "acc " + percent(acc), ips);
       result.final_train_loss = mean_loss;
       loss_sum.fill_zero();
@@ -162,6 +204,7 @@ TrainResult Trainer::run() {
     if (done == options_.save_at_step && options_.on_save_at_step) options_.on_save_at_step(done);
     const auto overhead_start = Clock::now();
     if (done % options_.eval_every == 0 || done == total_steps_) {
+      broadcast_buffers(model_);
       const EvalResult ev = evaluate(model_, test_);
       if (!std::isfinite(ev.loss)) {
         progress.finish();
@@ -186,6 +229,14 @@ TrainResult Trainer::run() {
         diverged(dir_, done, "the weights are no longer finite");
       }
       if (options_.before_checkpoint) options_.before_checkpoint();
+      broadcast_buffers(model_);
+      if (data_parallel) {
+        // The interval's loss so far is saved whole (rank 0 keeps the sum, the others restart at
+        // 0), so a resumed run logs what the uninterrupted one does.
+        double sum = loss_sum.to_vector<float>()[0];
+        dist::world().all_reduce_sum(&sum, 1);
+        loss_sum.fill(dist::is_root() ? static_cast<float>(sum) : 0.0f);
+      }
       save_checkpoint(dir_, model_, done,
                       {{"loss_sum", loss_sum.to_vector<float>()[0]},
                        {"interval_steps", interval_steps},
@@ -206,6 +257,7 @@ TrainResult Trainer::run() {
   result.steps = total_steps_;
   result.seconds = seconds_since(run_start);
   result.images_per_second = images / std::max(1e-9, result.seconds - overhead_seconds);
+  broadcast_buffers(model_);
   if (start == total_steps_) result.test = evaluate(model_, test_);
   write_model(dir_.file("model_final.safetensors"));
   return result;

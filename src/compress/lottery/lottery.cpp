@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "dist/communicator.h"
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
 #include "train/checkpoint.h"
 
@@ -62,7 +64,7 @@ std::vector<LevelRow> LotteryRunner::run() {
 
 LevelRow LotteryRunner::run_level(int level) {
   const io::RunDir dir(root_.file(level_name(level)));
-  std::filesystem::create_directories(dir.path());
+  if (io::writes_files()) std::filesystem::create_directories(dir.path());
   if (dir.finished()) return level_row_from_json(dir.read_summary().at("row"));
 
   auto model = factory_();
@@ -88,6 +90,9 @@ LevelRow LotteryRunner::run_level(int level) {
   std::fprintf(stderr, "level %d: density %.4f (%lld of %lld weights), test top-1 %.2f%%, best %.2f%%\n", level,
                row.density, static_cast<long long>(row.remaining), static_cast<long long>(row.prunable),
                100 * row.test_top1, 100 * row.best_top1);
+  // The ranks of a data-parallel run read what rank 0 wrote for this level (its summary, mask,
+  // rewinding weights) only after it is written.
+  dist::world().barrier();
   return row;
 }
 
@@ -104,6 +109,7 @@ void LotteryRunner::prepare_start(nn::Model& model, const io::RunDir& dir, int l
     compress::prune_by_magnitude(model, config_.pruning);
     compress::save_mask(dir.file("mask.safetensors"), model, config_.pruning.ignore);
   }
+  dist::world().barrier();  // every rank reads the mask rank 0 wrote
   model.reset_masks();
   model.reset_momentum();
   if (rewind_step == 0) {

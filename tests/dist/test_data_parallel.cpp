@@ -1,0 +1,334 @@
+// Data-parallel training across MPI processes, on this machine's CPU backend: two ranks started
+// by mpirun (from the test) against one process with the same global batch. The reduction order
+// differs (each rank sums its shard's gradients, MPI sums the ranks), so the weights agree within
+// a tolerance; repeated two-rank runs agree bitwise. Skips, counted, when mpirun is missing.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/device.h"
+#include "io/safetensors.h"
+#include "tests/support/gpu_env.h"
+#include "tests/datasets/data_files.h"
+
+namespace bmc {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string output;
+};
+
+Result run(const std::string& command) {
+  Result r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
+  const int status = ::pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+bool have_mpirun() { return run("command -v mpirun").code == 0; }
+
+// mpirun refuses to start as root unless told; --oversubscribe lets two ranks share fewer cores.
+std::string mpirun(int ranks) {
+  return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader mpirun -np " +
+         std::to_string(ranks) + " --oversubscribe ";
+}
+
+std::string bmc() { return BMC_CLI_PATH; }
+
+std::string run_dir(const Result& r) {
+  const size_t at = r.output.rfind("\n{");
+  return nlohmann::json::parse(r.output.substr(at == std::string::npos ? r.output.find('{') : at + 1))
+      .at("run_dir")
+      .get<std::string>();
+}
+
+// A learnable synthetic MNIST (class k draws a bright bar at row band k) in IDX files.
+void write_mnist(const fs::path& dir, int train, int test) {
+  fs::create_directories(dir);
+  auto split = [&](const std::string& prefix, int n, int seed) {
+    std::vector<uint8_t> pixels(static_cast<size_t>(n) * 28 * 28), labels(n);
+    uint32_t state = 12345u + seed;
+    for (int i = 0; i < n; ++i) {
+      labels[i] = static_cast<uint8_t>(i % 10);
+      for (int p = 0; p < 28 * 28; ++p) {
+        state = state * 1664525u + 1013904223u;
+        const bool bar = (p / 28) / 3 == labels[i];
+        pixels[static_cast<size_t>(i) * 784 + p] = static_cast<uint8_t>((bar ? 160 : 0) + (state >> 26));
+      }
+    }
+    test::write_bytes((dir / (prefix + "-images-idx3-ubyte")).string(),
+                      test::idx_bytes({static_cast<uint32_t>(n), 28, 28}, pixels));
+    test::write_bytes((dir / (prefix + "-labels-idx1-ubyte")).string(), test::idx_bytes({static_cast<uint32_t>(n)}, labels));
+  };
+  split("train", train, 1);
+  split("t10k", test, 2);
+}
+
+// Synthetic CIFAR-10 binary batches: records of a label byte and 3072 pixel bytes.
+void write_cifar10(const fs::path& dir, int per_batch) {
+  fs::create_directories(dir);
+  uint32_t state = 777;
+  auto batch = [&](const std::string& name) {
+    std::vector<uint8_t> bytes;
+    for (int i = 0; i < per_batch; ++i) {
+      const uint8_t label = static_cast<uint8_t>(i % 10);
+      bytes.push_back(label);
+      for (int p = 0; p < 3072; ++p) {
+        state = state * 1664525u + 1013904223u;
+        bytes.push_back(static_cast<uint8_t>((state >> 25) + label * 12));
+      }
+    }
+    test::write_bytes((dir / name).string(), bytes);
+  };
+  for (int b = 1; b <= 5; ++b) batch("data_batch_" + std::to_string(b) + ".bin");
+  batch("test_batch.bin");
+}
+
+// The largest |a - b| over the tensors of two safetensors files of the same names and shapes.
+double max_difference(const std::string& a, const std::string& b) {
+  const io::SafeTensors x = io::load_safetensors(a), y = io::load_safetensors(b);
+  EXPECT_EQ(x.tensors.size(), y.tensors.size());
+  double worst = 0;
+  for (const auto& [name, t] : x.tensors) {
+    const auto it = y.tensors.find(name);
+    if (it == y.tensors.end()) {
+      ADD_FAILURE() << name << " missing in " << b;
+      continue;
+    }
+    if (t.dtype() != DType::F32) continue;
+    const auto u = t.to_vector<float>(), v = it->second.to_vector<float>();
+    EXPECT_EQ(u.size(), v.size()) << name;
+    for (size_t i = 0; i < u.size() && i < v.size(); ++i) worst = std::max(worst, std::fabs(double(u[i]) - v[i]));
+  }
+  return worst;
+}
+
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class DataParallel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_mpirun()) GTEST_SKIP() << "mpirun not found (scripts/install-deps.sh installs openmpi-bin)";
+    write_mnist(fs::path(root.path()) / "mnist", 640, 200);
+    write_cifar10(fs::path(root.path()) / "cifar", 48);
+  }
+  std::string mnist(const std::string& extra) const {
+    return " train --model mnist_lenet_300_100 --device cpu --data " + root / "mnist" +
+           " --batch-size 64 --lr 0.05 --momentum 0.9 --training-steps 24it --log-every 4 --eval-every 12it --json" +
+           extra;
+  }
+  std::string resnet(const std::string& extra) const {
+    return " train --model cifar_resnet_8 --device cpu --data " + root / "cifar" +
+           " --batch-size 20 --training-steps 6it --log-every 2 --eval-every 6it --json" + extra;
+  }
+  test::TempDir root;
+};
+
+// The tolerances: float32 sums of the same terms in another order, over a few dozen SGD steps.
+// Measured here: 6e-8 (LeNet, 24 steps) and 1.2e-7 (ResNet-8, 6 steps).
+constexpr double kLenetTolerance = 2e-6;
+constexpr double kResnetTolerance = 1e-5;
+
+TEST_F(DataParallel, TwoRanksTrainMnistLenetAsOneProcessWithTheGlobalBatch) {
+  const Result one = run(bmc() + mnist(" --out " + root / "one"));
+  ASSERT_EQ(one.code, 0) << one.output;
+  const Result two = run(mpirun(2) + bmc() + mnist(" --distributed --out " + root / "two"));
+  ASSERT_EQ(two.code, 0) << two.output;
+  const double diff = max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors");
+  RecordProperty("max_weight_difference", testing::PrintToString(diff));
+  EXPECT_LE(diff, kLenetTolerance);
+  // Rank 0 alone writes: one metrics file whose rows count the global batch.
+  const auto summary = nlohmann::json::parse(bytes_of(run_dir(two) + "/summary.json"));
+  EXPECT_TRUE(summary.value("finished", false));
+  EXPECT_NEAR(summary.at("test_top1").get<double>(),
+              nlohmann::json::parse(bytes_of(run_dir(one) + "/summary.json")).at("test_top1").get<double>(), 0.011);
+
+  // Again with two ranks: the same bits.
+  const Result again = run(mpirun(2) + bmc() + mnist(" --distributed --out " + root / "again"));
+  ASSERT_EQ(again.code, 0) << again.output;
+  EXPECT_TRUE(bytes_of(run_dir(two) + "/model_final.safetensors") ==
+              bytes_of(run_dir(again) + "/model_final.safetensors"));
+}
+
+TEST_F(DataParallel, TwoRanksWithSynchronisedBatchNormTrainAResnetAsOneProcess) {
+  const Result one = run(bmc() + resnet(" --out " + root / "one"));
+  ASSERT_EQ(one.code, 0) << one.output;
+  const Result two = run(mpirun(2) + bmc() + resnet(" --distributed --sync-batch-norm --out " + root / "two"));
+  ASSERT_EQ(two.code, 0) << two.output;
+  const double diff = max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors");
+  RecordProperty("max_weight_difference", testing::PrintToString(diff));
+  EXPECT_LE(diff, kResnetTolerance);
+  // Without synchronisation each rank normalises its own 10 images: another model.
+  const Result own = run(mpirun(2) + bmc() + resnet(" --distributed --out " + root / "own"));
+  ASSERT_EQ(own.code, 0) << own.output;
+  EXPECT_GT(max_difference(run_dir(one) + "/model_final.safetensors", run_dir(own) + "/model_final.safetensors"),
+            10 * kResnetTolerance);
+}
+
+TEST_F(DataParallel, ALotteryOnTwoRanksPrunesTheMaskOfOneProcess) {
+  const std::string lottery = " lottery --model mnist_lenet_300_100 --device cpu --data " + root / "mnist" +
+                              " --batch-size 64 --lr 0.05 --momentum 0.9 --training-steps 12it --levels 1 --json";
+  const Result one = run(bmc() + lottery + " --out " + root / "one");
+  ASSERT_EQ(one.code, 0) << one.output;
+  const Result two = run(mpirun(2) + bmc() + lottery + " --distributed --out " + root / "two");
+  ASSERT_EQ(two.code, 0) << two.output;
+  std::string a, b;
+  for (const auto& e : fs::directory_iterator(root / "one")) a = e.path().string();
+  for (const auto& e : fs::directory_iterator(root / "two")) b = e.path().string();
+  const io::SafeTensors ma = io::load_safetensors(a + "/level_1/mask.safetensors");
+  const io::SafeTensors mb = io::load_safetensors(b + "/level_1/mask.safetensors");
+  ASSERT_EQ(ma.tensors.size(), mb.tensors.size());
+  int64_t differing = 0, total = 0;
+  for (const auto& [name, t] : ma.tensors) {
+    ASSERT_EQ(t.dtype(), DType::U8) << name;
+    const auto u = t.to_vector<uint8_t>(), v = mb.tensors.at(name).to_vector<uint8_t>();
+    ASSERT_EQ(u.size(), v.size());
+    for (size_t i = 0; i < u.size(); ++i) differing += u[i] != v[i];
+    total += static_cast<int64_t>(u.size());
+  }
+  RecordProperty("mask_entries_differing", std::to_string(differing));
+  EXPECT_EQ(differing, 0) << "of " << total;
+}
+
+// The bmc processes mpirun started (its children).
+std::vector<pid_t> ranks_of(pid_t launcher) {
+  std::vector<pid_t> pids;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos || line.substr(line.find('(') + 1, close - line.find('(') - 1) != "bmc") continue;
+    char state;
+    int ppid = 0;
+    if (std::sscanf(line.c_str() + close + 2, "%c %d", &state, &ppid) == 2 && ppid == launcher)
+      pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+struct Launched {
+  pid_t pid;
+  std::string log;
+};
+
+// mpirun in the background (exec'd by a shell so its pid is ours), output into a file.
+Launched launch(const std::string& command, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    const std::string line = "exec " + command + " >" + log + " 2>&1";
+    ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return {pid, log};
+}
+
+// Waits for the launcher to end; its exit code, or -1 after `seconds` (then it is killed).
+int wait_for(pid_t pid, double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(-pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+// The run directory under `out` once it holds a checkpoint, or "" after `seconds`.
+std::string wait_for_checkpoint(const fs::path& out, double seconds) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (fs::is_directory(out))
+      for (const auto& e : fs::directory_iterator(out))
+        if (fs::exists(e.path() / "latest.json")) return e.path().string();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return "";
+}
+
+TEST_F(DataParallel, ARankThatDiesStopsTheOthersAndTheRerunResumesBitwise) {
+  const std::string args = mnist(" --training-steps 400it --checkpoint-every 20it --eval-every 400it --distributed");
+  const Result whole = run(mpirun(2) + bmc() + args + " --out " + root / "whole");
+  ASSERT_EQ(whole.code, 0) << whole.output;
+
+  const Launched job = launch(mpirun(2) + bmc() + args + " --out " + root / "killed", root / "killed.log");
+  ASSERT_FALSE(wait_for_checkpoint(root / "killed", 60).empty()) << bytes_of(job.log);
+  const std::vector<pid_t> ranks = ranks_of(job.pid);
+  ASSERT_EQ(ranks.size(), 2u) << bytes_of(job.log);
+  ::kill(ranks.back(), SIGKILL);
+  const int code = wait_for(job.pid, 60);
+  EXPECT_NE(code, -1) << "the job hung after a rank died: " << bytes_of(job.log);
+  EXPECT_NE(code, 0) << bytes_of(job.log);
+
+  const Result rerun = run(mpirun(2) + bmc() + args + " --out " + root / "killed");
+  ASSERT_EQ(rerun.code, 0) << rerun.output;
+  EXPECT_NE(rerun.output.find("continuing"), std::string::npos) << rerun.output;
+  EXPECT_TRUE(bytes_of(run_dir(whole) + "/model_final.safetensors") ==
+              bytes_of(run_dir(rerun) + "/model_final.safetensors"));
+}
+
+TEST_F(DataParallel, ARankThatHangsTimesOutTheOthersWithAMessage) {
+  const std::string args =
+      mnist(" --training-steps 4000it --checkpoint-every 20it --distributed --collective-timeout 3");
+  const Launched job = launch(mpirun(2) + bmc() + args + " --out " + root / "hang", root / "hang.log");
+  ASSERT_FALSE(wait_for_checkpoint(root / "hang", 60).empty()) << bytes_of(job.log);
+  const std::vector<pid_t> ranks = ranks_of(job.pid);
+  ASSERT_EQ(ranks.size(), 2u) << bytes_of(job.log);
+  ::kill(ranks.back(), SIGSTOP);
+  const int code = wait_for(job.pid, 60);
+  for (pid_t p : ranks) ::kill(p, SIGKILL);
+  EXPECT_NE(code, -1) << "no rank timed out: " << bytes_of(job.log);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(bytes_of(job.log).find("got no answer from the other ranks in 3 s"), std::string::npos) << bytes_of(job.log);
+}
+
+TEST_F(DataParallel, FlagsThatNeedDistributedAreRefusedWithoutIt) {
+  const Result r = run(bmc() + mnist(" --sync-batch-norm --out " + root / "x"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.output.find("need --distributed"), std::string::npos) << r.output;
+}
+
+// NCCL: one rank per GPU (NCCL refuses two ranks on one device), against one process on one GPU.
+TEST_F(DataParallel, GpuTwoRanksOnTwoGpusTrainMnistLenetAsOneProcess) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  if (cuda_device_count() < 2) GTEST_SKIP() << "needs two CUDA devices, found " << cuda_device_count();
+  const std::string args = mnist(" --deterministic").replace(mnist("").find("--device cpu"), 12, "--device cuda");
+  const Result one = run(bmc() + args + " --out " + root / "one");
+  ASSERT_EQ(one.code, 0) << one.output;
+  const Result two = run(mpirun(2) + bmc() + args + " --distributed --out " + root / "two");
+  ASSERT_EQ(two.code, 0) << two.output;
+  EXPECT_LE(max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors"),
+            kLenetTolerance);
+}
+
+}  // namespace
+}  // namespace bmc
