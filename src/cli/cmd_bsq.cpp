@@ -131,8 +131,6 @@ struct TrainKind {
 
 // The flags and hparams bsq train and bsq finetune share (upstream's schedule as defaults).
 train::TrainHparams bsq_hparams(const Args& args, const TrainKind& kind) {
-  // BSQ's activation ranges and re-quantization have not been made data-parallel yet.
-  if (args.on("distributed")) throw UsageError{"bmc bsq: --distributed is not supported yet (train, lottery are)"};
   train::TrainHparams hp = hparams_from_flags(args);
   if (!args.given("training-steps")) hp.training_length = train::Duration::parse(kind.duration);
   if (!args.given("milestones")) hp.milestones = train::parse_durations(kind.milestones);

@@ -317,6 +317,40 @@ TEST_F(DataParallel, FlagsThatNeedDistributedAreRefusedWithoutIt) {
   EXPECT_NE(r.output.find("need --distributed"), std::string::npos) << r.output;
 }
 
+// BSQ's planes are trainable state outside the arena: their gradients are all-reduced too, and a
+// precision change (re-quantization at an epoch start) happens alike on every rank. Each rank
+// ranges its activation quantizers over its own shard, as batch norm without synchronisation.
+TEST_F(DataParallel, BsqTrainsOnTwoRanksReproduciblyAndResumesBitwise) {
+  const std::string common = " --model cifar_resnet_8 --device cpu --data " + root / "cifar" + " --batch-size 20";
+  const Result fp = run(bmc() + " train" + common + " --training-steps 2it --json --out " + root / "fp");
+  ASSERT_EQ(fp.code, 0) << fp.output;
+  const Result conv = run(bmc() + " bsq convert" + common + " --checkpoint " + run_dir(fp) +
+                          "/model_final.safetensors --json --out " + root / "conv");
+  ASSERT_EQ(conv.code, 0) << conv.output;
+  const std::string args = " bsq train" + common + " --from " + run_dir(conv) +
+                           " --training-steps 36it --prun-int 1 --decay 50 --lr 0.05 --milestones none"
+                           " --checkpoint-every 4it --log-every 4 --distributed --json";
+  const Result a = run(mpirun(2) + bmc() + args + " --out " + root / "a");
+  ASSERT_EQ(a.code, 0) << a.output;
+  EXPECT_NE(a.output.find("bsq: epoch 1:"), std::string::npos) << "no precision adjustment ran: " << a.output;
+  // The second run is killed after a checkpoint past the first adjustment (step 12), then rerun.
+  const Launched job = launch(mpirun(2) + bmc() + args + " --out " + root / "b", root / "b.log");
+  std::string dir;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (dir.empty() && std::chrono::steady_clock::now() < until) {
+    dir = wait_for_checkpoint(root / "b", 1);
+    if (!dir.empty() && nlohmann::json::parse(bytes_of(dir + "/latest.json")).at("step").get<int>() < 12) dir.clear();
+  }
+  ASSERT_FALSE(dir.empty()) << bytes_of(job.log);
+  for (pid_t p : ranks_of(job.pid)) ::kill(p, SIGKILL);
+  wait_for(job.pid, 60);
+  const Result b = run(mpirun(2) + bmc() + args + " --out " + root / "b");
+  ASSERT_EQ(b.code, 0) << b.output;
+  EXPECT_NE(b.output.find("continuing"), std::string::npos) << "the kill came after the end: " << b.output;
+  for (const std::string file : {"/model_final.safetensors", "/model_final_bits.safetensors"})
+    EXPECT_TRUE(bytes_of(run_dir(a) + file) == bytes_of(run_dir(b) + file)) << file;
+}
+
 // NCCL: one rank per GPU (NCCL refuses two ranks on one device), against one process on one GPU.
 TEST_F(DataParallel, GpuTwoRanksOnTwoGpusTrainMnistLenetAsOneProcess) {
   BMC_REQUIRE_CUDA_DEVICE();
