@@ -3,7 +3,8 @@
 // (8 B/elem), the magnitude-pruning threshold (4 histogram passes over w and mask, 32 B/elem) and
 // BSQ's bit-plane forward, backward, regularizer and activation quantizer, Adam (36 B/elem), and
 // LatticeQ's quantizer (8 B/elem) and search step (reads the layer once, 4 B/weight: one launch
-// per proposal for every channel; compute-bound, its GB/s says how far from the memory bound).
+// per proposal for every channel; compute-bound, its GB/s says how far from the memory bound),
+// and synchronised batch norm's forward and backward (40 B/elem).
 // Registered only when a CUDA device exists; each reports GB/s and "pct_of_memcpy".
 #include <benchmark/benchmark.h>
 
@@ -17,6 +18,7 @@
 #include "core/cuda_context.h"
 #include "compress/latticeq/lattice_search.h"
 #include "ops/adam.h"
+#include "ops/batch_norm.h"
 #include "ops/bsq.h"
 #include "ops/lattice.h"
 #include "ops/fake_quant.h"
@@ -176,6 +178,24 @@ void BM_lattice_search_step_cuda(benchmark::State& state) {
   report(state, device, 4.0 * s.channels * s.per);
 }
 
+// Synchronised batch norm's kernels, forward and backward on one shard (the cross-shard sums a
+// no-op): sums 4 B, squares 4 B, normalise 8 B; backward sums 12 B (dy twice, x), input gradient
+// 12 B: 40 B per element.
+void BM_sync_batch_norm_cuda(benchmark::State& state) {
+  const Device device = Device::cuda(0);
+  const bmc::Shape shape{128, 64, 32, 32};
+  const bmc::ops::CrossShardSum alone{[](double*, int64_t) {}, [](Tensor&) {}};
+  Tensor x = Tensor::full(shape, 0.3f, device), dy = Tensor::full(shape, 0.1f, device), y(shape, DType::F32, device);
+  Tensor dx(shape, DType::F32, device), gamma = Tensor::full({64}, 1.0f, device), beta = Tensor::zeros({64}, DType::F32, device);
+  Tensor mean({64}, DType::F32, device), invstd({64}, DType::F32, device), rm = Tensor::zeros({64}, DType::F32, device);
+  Tensor rv = Tensor::full({64}, 1.0f, device), dg = Tensor::zeros({64}, DType::F32, device), db = Tensor::zeros({64}, DType::F32, device);
+  time_on_device(state, device, [&] {
+    bmc::ops::batch_norm_forward_train(y, mean, invstd, x, gamma, beta, rm, rv, 0.1f, 1e-5f, &alone);
+    bmc::ops::batch_norm_backward(dx, dg, db, dy, x, gamma, mean, invstd, 1e-5f, &alone);
+  });
+  report(state, device, 40.0 * static_cast<double>(x.numel()));
+}
+
 bool register_gpu_kernel_benchmarks() {
   if (bmc::cuda_device_count() == 0) return false;
   using Bench = void (*)(benchmark::State&);
@@ -189,7 +209,8 @@ bool register_gpu_kernel_benchmarks() {
                                                     {"BM_bsq_act_quant/cuda/11700000", BM_bsq_act_quant_cuda},
                                                     {"BM_adam/cuda/11700000", BM_adam_cuda},
                                                     {"BM_lattice_quantize/cuda/2359296", BM_lattice_quantize_cuda},
-                                                    {"BM_lattice_search_step/cuda/2359296", BM_lattice_search_step_cuda}};
+                                                    {"BM_lattice_search_step/cuda/2359296", BM_lattice_search_step_cuda},
+                                                    {"BM_sync_batch_norm/cuda/128x64x32x32", BM_sync_batch_norm_cuda}};
   for (const auto& [name, fn] : benches)
     benchmark::RegisterBenchmark(name, fn)->UseManualTime()->Unit(benchmark::kMicrosecond);
   return true;

@@ -23,7 +23,7 @@ build/gpu/bmc_tests --gtest_filter='*Gpu*'
 
 # Our own kernels (shared-memory reductions, histograms, shuffles) for racecheck; the filter must
 # match tests, or the sanitizer would pass having run nothing.
-own_kernels='BsqGpu.*:LatticeqGpu.*:SparqGpu.*:LossGpu.*:MagnitudePruneGpu.*:FakeQuantGpu.*:MaskedSgdGpu.*:AdamGpu.*:ElementwiseGpu.*'
+own_kernels='BsqGpu.*:LatticeqGpu.*:SparqGpu.*:LossGpu.*:MagnitudePruneGpu.*:FakeQuantGpu.*:MaskedSgdGpu.*:AdamGpu.*:ElementwiseGpu.*:SyncBatchNormGpu.*'
 matched=$(build/gpu/bmc_tests --gtest_list_tests --gtest_filter="$own_kernels" | grep -c '^  ' || true)
 if [ "$matched" -eq 0 ]; then
   echo "gpu-check: the racecheck filter matches no test" >&2

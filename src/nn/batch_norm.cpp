@@ -8,7 +8,8 @@ namespace {
 
 // Synchronised batch norm (dist::sync_batch_norm()): the sums of every data-parallel rank.
 const ops::CrossShardSum* across_ranks() {
-  static const ops::CrossShardSum sum = [](double* values, int64_t n) { dist::world().all_reduce_sum(values, n); };
+  static const ops::CrossShardSum sum{[](double* values, int64_t n) { dist::world().all_reduce_sum(values, n); },
+                                      [](Tensor& sums) { dist::world().all_reduce_sum(sums); }};
   return dist::sync_batch_norm() ? &sum : nullptr;
 }
 

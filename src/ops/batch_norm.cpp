@@ -98,7 +98,7 @@ void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invst
     sums[c] = s;
   }
   sums[channels] = static_cast<double>(d.per_channel());
-  across(sums.data(), channels + 1);
+  across.host(sums.data(), channels + 1);
   const double count = sums[channels];
   BMC_CHECK(count > 1, "batch_norm_forward_train: training needs more than one value per channel over all shards");
   std::vector<double> squares(channels);
@@ -112,7 +112,7 @@ void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invst
     }
     squares[c] = sq;
   }
-  across(squares.data(), channels);
+  across.host(squares.data(), channels);
   const double m = momentum;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < channels; ++c) {
@@ -186,7 +186,7 @@ void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float
   }
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < channels; ++c) channel_sums(c);
-  (*across)(sums.data(), 2 * channels + 1);
+  across->host(sums.data(), 2 * channels + 1);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < channels; ++c) channel_dx(c);
 }
@@ -214,7 +214,9 @@ void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invst
   BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
   check_same_device(op, {&y, &saved_mean, &saved_invstd, &x, &gamma, &beta, &running_mean, &running_var});
   check_no_alias(op, y, x);
-  BMC_CHECK(!across || x.device().is_cpu(), op, ": synchronised batch norm runs on the CPU backend only");
+  if (x.device().is_cuda() && across)
+    return BMC_DISPATCH_CUDA(batch_norm_forward_train_across_cuda(y, saved_mean, saved_invstd, x, gamma, beta,
+                                                                  running_mean, running_var, momentum, eps, *across));
   if (x.device().is_cuda())
     return BMC_DISPATCH_CUDA(batch_norm_forward_train_cuda(y, saved_mean, saved_invstd, x, gamma, beta,
                                                            running_mean, running_var, momentum, eps));
@@ -266,7 +268,9 @@ void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor
   check_same_device(op, {&dx, &dgamma, &dbeta, &dy, &x, &gamma, &saved_mean, &saved_invstd});
   check_no_alias(op, dx, dy);
   check_no_alias(op, dx, x);
-  BMC_CHECK(!across || x.device().is_cpu(), op, ": synchronised batch norm runs on the CPU backend only");
+  if (x.device().is_cuda() && across)
+    return BMC_DISPATCH_CUDA(
+        batch_norm_backward_across_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd, *across));
   if (x.device().is_cuda())
     return BMC_DISPATCH_CUDA(
         batch_norm_backward_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd, eps));

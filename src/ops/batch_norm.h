@@ -10,11 +10,15 @@
 
 namespace bmc::ops {
 
-// Synchronised batch norm: sums host values over the processes whose shards one batch norm
-// normalises together, in place (every process calls it with the same n). With it the statistics
-// and the backward's sums are those of the union of the shards; dgamma and dbeta stay this
-// shard's (the gradient all-reduce sums them). CPU backend only.
-using CrossShardSum = std::function<void(double* values, int64_t n)>;
+// Synchronised batch norm: sums over the processes whose shards one batch norm normalises
+// together, in place (every process makes the same calls). With it the statistics and the
+// backward's sums are those of the union of the shards; dgamma and dbeta stay this shard's (the
+// gradient all-reduce sums them). The CPU backend sums host doubles; the CUDA one sums f32
+// tensors on the device (and its element counts as host doubles).
+struct CrossShardSum {
+  std::function<void(double* values, int64_t n)> host;
+  std::function<void(Tensor& sums)> device;
+};
 
 // y, x: (N, C, H, W) or (N, C). gamma, beta, running_*: (C). saved_mean, saved_invstd: (C)
 // outputs for the backward pass (invstd = 1 / sqrt(var_biased + eps)).

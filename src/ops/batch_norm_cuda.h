@@ -13,5 +13,12 @@ void batch_norm_forward_eval_cuda(Tensor& y, const Tensor& x, const Tensor& gamm
                                   const Tensor& running_mean, const Tensor& running_var, float eps);
 void batch_norm_backward_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
                               const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps);
+// Synchronised batch norm (kernels/batch_norm_sync.cu), the sums reduced through `across`.
+void batch_norm_forward_train_across_cuda(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                                          const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                          Tensor& running_var, float momentum, float eps, const CrossShardSum& across);
+void batch_norm_backward_across_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
+                                     const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd,
+                                     const CrossShardSum& across);
 
 }  // namespace bmc::ops

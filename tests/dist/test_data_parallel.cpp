@@ -351,17 +351,26 @@ TEST_F(DataParallel, BsqTrainsOnTwoRanksReproduciblyAndResumesBitwise) {
     EXPECT_TRUE(bytes_of(run_dir(a) + file) == bytes_of(run_dir(b) + file)) << file;
 }
 
-// NCCL: one rank per GPU (NCCL refuses two ranks on one device), against one process on one GPU.
-TEST_F(DataParallel, GpuTwoRanksOnTwoGpusTrainMnistLenetAsOneProcess) {
+// NCCL: one rank per GPU (NCCL refuses two ranks on one device), against one process on one GPU;
+// the ResNet with synchronised batch norm (our kernels, NCCL-reduced sums). The tolerances are
+// the CPU's: cuDNN's and our reductions differ from the CPU's, but both runs use them alike.
+TEST_F(DataParallel, GpuTwoRanksOnTwoGpusTrainAsOneProcess) {
   BMC_REQUIRE_CUDA_DEVICE();
   if (cuda_device_count() < 2) GTEST_SKIP() << "needs two CUDA devices, found " << cuda_device_count();
-  const std::string args = mnist(" --deterministic").replace(mnist("").find("--device cpu"), 12, "--device cuda");
-  const Result one = run(bmc() + args + " --out " + root / "one");
+  auto on_cuda = [](std::string args) { return args.replace(args.find("--device cpu"), 12, "--device cuda --deterministic"); };
+  const Result one = run(bmc() + on_cuda(mnist("")) + " --out " + root / "one");
   ASSERT_EQ(one.code, 0) << one.output;
-  const Result two = run(mpirun(2) + bmc() + args + " --distributed --out " + root / "two");
+  const Result two = run(mpirun(2) + bmc() + on_cuda(mnist("")) + " --distributed --out " + root / "two");
   ASSERT_EQ(two.code, 0) << two.output;
   EXPECT_LE(max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors"),
             kLenetTolerance);
+  // The one-process reference normalises with cuDNN, the two ranks with our kernels.
+  const Result r1 = run(bmc() + on_cuda(resnet("")) + " --out " + root / "r1");
+  ASSERT_EQ(r1.code, 0) << r1.output;
+  const Result r2 = run(mpirun(2) + bmc() + on_cuda(resnet("")) + " --distributed --sync-batch-norm --out " + root / "r2");
+  ASSERT_EQ(r2.code, 0) << r2.output;
+  EXPECT_LE(max_difference(run_dir(r1) + "/model_final.safetensors", run_dir(r2) + "/model_final.safetensors"),
+            100 * kResnetTolerance);
 }
 
 }  // namespace

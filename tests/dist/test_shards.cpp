@@ -9,6 +9,9 @@
 #include "core/rng.h"
 #include "datasets/data_loader.h"
 #include "ops/batch_norm.h"
+#include "ops/elementwise.h"
+#include "tests/support/compare.h"
+#include "tests/support/gpu_env.h"
 #include "tests/train/synthetic.h"
 
 namespace bmc {
@@ -68,9 +71,10 @@ TEST(SyncBatchNorm, TwoEqualShardsNormaliseAsOneWithTheUnionsCount) {
   fill_normal(x, 11, 0);
   fill_normal(dy, 11, 1);
   const Tensor gamma = Tensor::full({c}, 1.5f), beta = Tensor::full({c}, 0.25f);
-  const ops::CrossShardSum twice = [](double* v, int64_t k) {
-    for (int64_t i = 0; i < k; ++i) v[i] *= 2;
-  };
+  const ops::CrossShardSum twice{[](double* v, int64_t k) {
+                                   for (int64_t i = 0; i < k; ++i) v[i] *= 2;
+                                 },
+                                 nullptr};
   struct Out {
     Tensor y, mean, invstd, rm, rv, dx, dg, db;
   };
@@ -97,6 +101,37 @@ TEST(SyncBatchNorm, TwoEqualShardsNormaliseAsOneWithTheUnionsCount) {
     EXPECT_NEAR(rv1[k], 0.9 + 0.1 * var_biased * 20 / 19, 1e-5);
     EXPECT_NEAR(rv2[k], 0.9 + 0.1 * var_biased * 40 / 39, 1e-5);
   }
+}
+
+// Our synchronised batch-norm kernels on a GPU against the CPU backend, two equal shards as above,
+// at a ResNet stage's size (2 M elements: every grid-stride loop iterates).
+TEST(SyncBatchNormGpu, MatchesTheCpuBackend) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  const Shape shape{128, 16, 32, 32};
+  const ops::CrossShardSum twice{[](double* v, int64_t k) {
+                                   for (int64_t i = 0; i < k; ++i) v[i] *= 2;
+                                 },
+                                 [](Tensor& t) { ops::scale(t, 2.0f); }};
+  const Tensor x = test::random_uniform(shape, 1), dy = test::random_uniform(shape, 2);
+  const Tensor gamma = test::random_uniform({16}, 3, 0.5f, 1.5f), beta = test::random_uniform({16}, 4);
+  struct Out {
+    Tensor y, mean, invstd, rm, rv, dx, dg, db;
+  };
+  auto run = [&](Device d) {
+    const Tensor xd = x.to(d), dyd = dy.to(d), gd = gamma.to(d), bd = beta.to(d);
+    Out o{Tensor(shape, DType::F32, d), Tensor({16}, DType::F32, d), Tensor({16}, DType::F32, d),
+          Tensor::zeros({16}, DType::F32, d), Tensor::full({16}, 1.0f, d), Tensor(shape, DType::F32, d),
+          Tensor::zeros({16}, DType::F32, d), Tensor::zeros({16}, DType::F32, d)};
+    ops::batch_norm_forward_train(o.y, o.mean, o.invstd, xd, gd, bd, o.rm, o.rv, 0.1f, 1e-5f, &twice);
+    ops::batch_norm_backward(o.dx, o.dg, o.db, dyd, xd, gd, o.mean, o.invstd, 1e-5f, &twice);
+    return o;
+  };
+  const Out cpu = run(Device::cpu()), cuda = run(gpu);
+  EXPECT_TRUE(test::all_close(cuda.y.to(Device::cpu()), cpu.y, 1e-5f, 1e-4f));
+  EXPECT_TRUE(test::all_close(cuda.rv.to(Device::cpu()), cpu.rv, 1e-6f, 1e-5f));
+  EXPECT_TRUE(test::all_close(cuda.dx.to(Device::cpu()), cpu.dx, 1e-5f, 1e-3f));
+  EXPECT_TRUE(test::all_close(cuda.dg.to(Device::cpu()), cpu.dg, 1e-2f, 1e-4f));
 }
 
 }  // namespace
