@@ -48,7 +48,7 @@ CLI_SRC       := $(sort $(wildcard src/cli/*.cpp))
 TEST_SRC      := $(shell find tests -name '*.cpp' | sort) kernels/emu/emu.cpp
 BENCH_SRC     := $(sort $(wildcard bench/*.cpp))
 # Shared cores: every kernels/*.cuh except the device-only wrappers used by .cu files.
-CORE_HEADERS  := $(filter-out kernels/device_compat.cuh kernels/launch.cuh kernels/mma.cuh,$(sort $(wildcard kernels/*.cuh)))
+CORE_HEADERS  := $(filter-out kernels/device_compat.cuh kernels/launch.cuh kernels/mma.cuh kernels/block_fixed_sum.cuh,$(sort $(wildcard kernels/*.cuh)))
 
 LIB_OBJ   := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
 CUDA_OBJ  := $(if $(filter 1,$(HAS_CUDA)),$(KERNEL_CU:%.cu=$(BUILD)/cuda/%.o))
