@@ -32,6 +32,7 @@ Model::Model(std::string arch, std::unique_ptr<Module> net, Device device)
                                     : Tensor::zeros(b.shape, b.dtype, device);
     buffers_.push_back(&b);
   });
+  net_->visit_modules([&](const std::string& name, Module& m) { m.set_profile_name(name.empty() ? arch_ : name); });
 }
 
 Parameter& Model::parameter(const std::string& name) {

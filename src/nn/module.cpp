@@ -1,9 +1,17 @@
 #include "nn/module.h"
 
+#include "core/profile.h"
+
 namespace bmc::nn {
+
+void Module::set_profile_name(const std::string& name) {
+  forward_label_ = name + " " + type_name_ + " forward";
+  backward_label_ = name + " " + type_name_ + " backward";
+}
 
 Tensor Module::forward(const Tensor& x) {
   BMC_CHECK(x.defined(), type_name_, ".forward: undefined input");
+  const profile::Range range(forward_label_.c_str(), x.device());
   forward_pending_ = true;
   if (input_transforms_.empty() && output_transforms_.empty() && !identity_) return forward_impl(x);
   Tensor h = x.view(x.shape());
@@ -40,6 +48,7 @@ void Module::visit_transforms(const std::function<void(TransformSide, size_t, Ac
 Tensor Module::backward(const Tensor& dy) {
   BMC_CHECK(forward_pending_, type_name_, ".backward called without a preceding forward");
   BMC_CHECK(dy.defined(), type_name_, ".backward: undefined gradient");
+  const profile::Range range(backward_label_.c_str(), dy.device());
   forward_pending_ = false;
   if (input_transforms_.empty() && output_transforms_.empty() && !identity_) return backward_impl(dy);
   Tensor g = dy.view(dy.shape());

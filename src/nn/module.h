@@ -49,6 +49,9 @@ class Module {
   void set_training(bool training);
   bool training() const { return training_; }
   const std::string& type_name() const { return type_name_; }
+  // The names of its forward and backward in profiles and NVTX timelines ("layer1.0.conv1
+  // Conv2d forward"); nn::Model sets them from the dotted module names.
+  void set_profile_name(const std::string& name);
 
   // Walks parameters and buffers depth-first in registration order, passing full dotted names.
   void visit_parameters(const std::function<void(const std::string&, Parameter&)>& fn,
@@ -77,6 +80,7 @@ class Module {
 
  private:
   std::string type_name_;
+  std::string forward_label_ = type_name_ + " forward", backward_label_ = type_name_ + " backward";
   bool training_ = true;
   bool forward_pending_ = false;  // a forward ran whose backward has not
   bool identity_ = false;

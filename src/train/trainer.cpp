@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
+#include "core/profile.h"
 #include "dist/communicator.h"
 #include "io/atomic_file.h"
 #include "ops/elementwise.h"
@@ -66,6 +68,13 @@ void all_reduce_gradients(nn::Model& model) {
   model.visit_state([&](const std::string&, nn::StateTensor& s) {
     if (s.trainable) comm.all_reduce_sum(s.grad);
   });
+}
+
+// The profile of the first steps of this invocation, on stderr and in the run directory.
+void report_profile(const io::RunDir& dir, const std::vector<profile::Row>& rows, int64_t steps, Progress& progress) {
+  const std::string table = profile::table(rows, steps);
+  progress.message("profile of " + std::to_string(steps) + " steps (self time of each range):\n" + table);
+  io::write_file_atomic(dir.file("profile.txt"), table);
 }
 
 std::string percent(double fraction) {
@@ -141,8 +150,13 @@ TrainResult Trainer::run() {
   double interval_reduce_seconds = 0;
   for (int64_t step = start; step < total_steps_; ++step) {
     const float lr = schedule.at(step);
+    if (step == start && options_.profile_steps > 0) profile::start();
+    std::optional<profile::Range> step_range(std::in_place, "step (rest)", device);
     if (options_.before_step) options_.before_step(step);
-    train_.batch(step, x, y);
+    {
+      const profile::Range r("data", device);
+      train_.batch(step, x, y);
+    }
     // A data-parallel rank holds a shard of the global batch: its loss (a mean over the shard)
     // weighs shard / global in the global batch's mean, and so do its gradients.
     double global_rows = static_cast<double>(x.dim(0));
@@ -154,22 +168,32 @@ TrainResult Trainer::run() {
     model_.zero_grad();
     Tensor logits = model_.forward(x);
     Tensor probs(logits.shape(), DType::F32, device), dlogits(logits.shape(), DType::F32, device);
-    ops::softmax_cross_entropy_forward(loss, probs, logits, y);
-    ops::softmax_cross_entropy_backward(dlogits, probs, y);
-    if (data_parallel) ops::scale(dlogits, shard_weight);
+    {
+      const profile::Range r("softmax cross-entropy", device);
+      ops::softmax_cross_entropy_forward(loss, probs, logits, y);
+      ops::softmax_cross_entropy_backward(dlogits, probs, y);
+      if (data_parallel) ops::scale(dlogits, shard_weight);
+    }
     model_.backward(dlogits);
     if (data_parallel) {
+      const profile::Range r("gradient all-reduce", device);
       const auto reduce_start = Clock::now();
       all_reduce_gradients(model_);
       interval_reduce_seconds += seconds_since(reduce_start);
     }
-    sgd.step(lr);
-    if (options_.after_update) options_.after_update();
+    {
+      const profile::Range r("optimizer step", device);
+      sgd.step(lr);
+      if (options_.after_update) options_.after_update();
+    }
     ops::axpy(loss_sum, data_parallel ? shard_weight : 1.0f, loss);
+    step_range.reset();
     ++interval_steps;
     interval_images += static_cast<int64_t>(global_rows);
     images += static_cast<int64_t>(global_rows);
     const int64_t done = step + 1;
+    if (profile::active() && (done == start + options_.profile_steps || done == total_steps_))
+      report_profile(dir_, profile::finish(), done - start, progress);
 
     if (done % options_.log_every == 0 || done == total_steps_) {
       ops::topk_correct(correct, logits, y, 1);

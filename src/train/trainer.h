@@ -20,6 +20,9 @@ struct TrainOptions {
   int64_t eval_every = 0;           // steps between test evaluations (0: every epoch)
   int64_t checkpoint_every = 0;     // steps between checkpoints (0: every epoch)
   int64_t stop_after_step = -1;     // testing hook: return after this many steps, as if killed
+  // Profile the first steps of this invocation (core/profile.h): a table of every layer's forward
+  // and backward, the loss, the optimizer step and data loading on stderr and in profile.txt.
+  int64_t profile_steps = 0;
   std::string label = "train";      // progress line prefix
   // Called after the step that completes `save_at_step` (e.g. the rewinding point of a lottery run).
   int64_t save_at_step = -1;

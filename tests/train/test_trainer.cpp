@@ -48,12 +48,14 @@ class TrainerTest : public ::testing::Test {
     return io::RunDir::open(root_.string(), name, hp_.hash(), hp_.to_json());
   }
 
-  train::TrainResult train_in(const io::RunDir& dir, int64_t stop_after = -1, uint64_t seed = 3) {
+  train::TrainResult train_in(const io::RunDir& dir, int64_t stop_after = -1, uint64_t seed = 3,
+                              int64_t profile_steps = 0) {
     auto model = test::synthetic_model(seed);
     train::TrainOptions options;
     options.log_every = 4;
     options.checkpoint_every = 5;
     options.stop_after_step = stop_after;
+    options.profile_steps = profile_steps;
     train::Trainer trainer(*model, train_, test_, hp_, dir, options);
     return trainer.run();
   }
@@ -106,6 +108,20 @@ TEST_F(TrainerTest, LearnsAndRerunsBitIdentically) {
   EXPECT_EQ(io::read_file(a.file("model_final.safetensors")), io::read_file(b.file("model_final.safetensors")));
   EXPECT_TRUE(a.exists("model_best.safetensors"));
   EXPECT_EQ(train::latest_checkpoint_step(a), 21) << "7 steps per epoch x 3 epochs";
+}
+
+// --profile: the first steps' ranges as a table in the run directory; the weights are those of an
+// unprofiled run (profiling only times).
+TEST_F(TrainerTest, AProfiledRunTablesItsLayersAndTrainsTheSameWeights) {
+  const io::RunDir a = run_dir("plain"), b = run_dir("profiled");
+  train_in(a);
+  train_in(b, -1, 3, 3);
+  ASSERT_TRUE(b.exists("profile.txt"));
+  const std::string table = io::read_file(b.file("profile.txt"));
+  for (const char* row : {"Linear forward", "Linear backward", "optimizer step", "data", "softmax cross-entropy", "total"})
+    EXPECT_NE(table.find(row), std::string::npos) << row << " missing from\n" << table;
+  EXPECT_FALSE(a.exists("profile.txt"));
+  EXPECT_EQ(io::read_file(a.file("model_final.safetensors")), io::read_file(b.file("model_final.safetensors")));
 }
 
 TEST_F(TrainerTest, KilledAndResumedEqualsUninterrupted) {
