@@ -10,7 +10,7 @@
 namespace bmc::data {
 
 #if BMC_HAS_CUDA
-void augment_batch_cuda(kernels::AugmentBatchArgs args, Device device, const std::vector<int64_t>& indices);
+void augment_batch_cuda(kernels::AugmentBatchArgs args, Device device);
 #endif
 
 // The permutation of the most recent epoch: consecutive steps reuse it instead of reshuffling.
@@ -19,6 +19,10 @@ struct DataLoader::OrderCache {
   uint64_t epoch = 0;
   bool valid = false;
   std::vector<int64_t> order;
+  // CUDA: the same order on the device, uploaded once per epoch, so a step uploads nothing.
+  Tensor device_order;
+  uint64_t device_epoch = 0;
+  bool device_valid = false;
 };
 
 namespace {
@@ -115,10 +119,20 @@ void DataLoader::batch(int64_t step, Tensor& x, Tensor& y) const {
   const auto [shard_first, count] = options_.shard.rows(std::min<int64_t>(options_.batch_size, size_ - global_begin));
   const int64_t begin = global_begin + shard_first;
   std::vector<int64_t> indices;
+  const int64_t* device_indices = nullptr;
   {
     std::lock_guard<std::mutex> lock(cache_->mutex);
     const auto& order = order_for(epoch);
-    indices.assign(order.begin() + begin, order.begin() + begin + count);
+    if (device_.is_cuda()) {
+      if (!cache_->device_valid || cache_->device_epoch != epoch) {
+        cache_->device_order = Tensor::from_vector<int64_t>(order, {size_}, device_);
+        cache_->device_epoch = epoch;
+        cache_->device_valid = true;
+      }
+      device_indices = cache_->device_order.data<int64_t>() + begin;
+    } else {
+      indices.assign(order.begin() + begin, order.begin() + begin + count);
+    }
   }
   const int64_t c = data_->channels(), h = data_->height(), w = data_->width();
   ensure_tensor(x, {count, c, h, w}, DType::F32, device_);
@@ -143,7 +157,8 @@ void DataLoader::batch(int64_t step, Tensor& x, Tensor& y) const {
   if (device_.is_cuda()) {
     args.images = device_images_.data<uint8_t>();
     args.labels = device_labels_.data<int32_t>();
-    return BMC_DISPATCH_CUDA(augment_batch_cuda(args, device_, indices));
+    args.indices = device_indices;
+    return BMC_DISPATCH_CUDA(augment_batch_cuda(args, device_));
   }
   args.images = data_->images.data<uint8_t>();
   args.labels = data_->labels.data<int32_t>();

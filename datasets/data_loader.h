@@ -2,7 +2,8 @@
 // batch(step) is a pure function of (dataset, options, step). Epoch e = step / steps_per_epoch
 // visits the samples in the order of a Fisher-Yates permutation driven by Philox(seed, e); the
 // crop/flip draws of a sample depend only on (seed, epoch, position in the epoch). On a CUDA
-// device the u8 dataset is uploaded once and each batch is one gather kernel (kernels/augment.cu);
+// device the u8 dataset is uploaded once, the epoch's order once per epoch, and each batch is one
+// gather kernel (kernels/augment.cu);
 // on the CPU the same core runs in an OpenMP loop, bit-identical for the same seed.
 #pragma once
 

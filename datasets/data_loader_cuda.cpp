@@ -1,5 +1,6 @@
-// The CUDA side of DataLoader::batch: upload the batch's index list, then one gather kernel on the
-// device-resident dataset (no other host work per step).
+// The CUDA side of DataLoader::batch: one gather kernel on the device-resident dataset, reading the
+// batch's indices from the epoch's order on the device (uploaded once per epoch), so a step makes
+// no host-to-device copy.
 #include <vector>
 
 #include "core/cuda_context.h"
@@ -8,12 +9,8 @@
 
 namespace bmc::data {
 
-void augment_batch_cuda(kernels::AugmentBatchArgs args, Device device, const std::vector<int64_t>& indices) {
-  if (indices.empty()) return;
-  // Pool memory is stream-ordered, so the index tensor may be released right after the launch.
-  const Tensor device_indices =
-      Tensor::from_vector<int64_t>(indices, {static_cast<int64_t>(indices.size())}, device);
-  args.indices = device_indices.data<int64_t>();
+void augment_batch_cuda(kernels::AugmentBatchArgs args, Device device) {
+  if (args.batch == 0) return;
   kernels::augment_batch(args, cuda::context(device).stream);
 }
 

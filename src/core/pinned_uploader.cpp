@@ -32,7 +32,7 @@ void PinnedUploader::upload(const Tensor& src, Tensor& dst) {
   if (device_.is_cuda()) {
     cuda::Context& ctx = cuda::context(device_);
     Slot& s = slots_[next_];
-    next_ = 1 - next_;
+    next_ = (next_ + 1) % slots_.size();
     if (s.event) BMC_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(s.event)));
     if (s.bytes < src.nbytes()) {
       if (s.host) BMC_CUDA_CHECK(cudaFreeHost(s.host));
