@@ -22,6 +22,7 @@
 #include "models/init.h"
 #include "models/registry.h"
 #include "tests/datasets/data_files.h"
+#include "tests/support/process.h"
 #include "train/checkpoint.h"
 #include "train/hparams.h"
 
@@ -30,22 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliResult {
-  int code = -1;
-  std::string output;  // stdout and stderr together
-};
+using CliResult = test::CommandResult;  // stdout and stderr together
 
-CliResult run_cli(const std::string& args) {
-  const std::string command = std::string(BMC_CLI_PATH) + " " + args + " 2>&1";
-  CliResult r;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+CliResult run_cli(const std::string& args) { return test::run_command(std::string(BMC_CLI_PATH) + " " + args); }
 
 int lines(const std::string& s) {
   int n = 0;

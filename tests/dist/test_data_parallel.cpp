@@ -24,27 +24,16 @@
 #include "io/safetensors.h"
 #include "tests/support/gpu_env.h"
 #include "tests/datasets/data_files.h"
+#include "tests/support/process.h"
 
 namespace bmc {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string output;
-};
+using Result = test::CommandResult;
 
-Result run(const std::string& command) {
-  Result r;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.output += buf.data();
-  const int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Result run(const std::string& command) { return test::run_command(command); }
 
 bool have_mpirun() { return run("command -v mpirun").code == 0; }
 
@@ -145,6 +134,15 @@ class DataParallel : public ::testing::Test {
     return " train --model cifar_resnet_8 --device cpu --data " + root / "cifar" +
            " --batch-size 20 --training-steps 6it --log-every 2 --eval-every 6it --json" + extra;
   }
+  // Runs `command --out root/name`: the run's final weights ("" after a failure, reported).
+  std::string final_weights(const std::string& command, const std::string& name) {
+    const Result r = run(command + " --out " + root / name);
+    if (r.code != 0) {
+      ADD_FAILURE() << command << "\n" << r.output;
+      return "";
+    }
+    return run_dir(r) + "/model_final.safetensors";
+  }
   test::TempDir root;
 };
 
@@ -154,39 +152,34 @@ constexpr double kLenetTolerance = 2e-6;
 constexpr double kResnetTolerance = 1e-5;
 
 TEST_F(DataParallel, TwoRanksTrainMnistLenetAsOneProcessWithTheGlobalBatch) {
-  const Result one = run(bmc() + mnist(" --out " + root / "one"));
-  ASSERT_EQ(one.code, 0) << one.output;
-  const Result two = run(mpirun(2) + bmc() + mnist(" --distributed --out " + root / "two"));
-  ASSERT_EQ(two.code, 0) << two.output;
-  const double diff = max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors");
+  const std::string one = final_weights(bmc() + mnist(""), "one");
+  const std::string two = final_weights(mpirun(2) + bmc() + mnist(" --distributed"), "two");
+  ASSERT_FALSE(one.empty() || two.empty());
+  const double diff = max_difference(one, two);
   RecordProperty("max_weight_difference", testing::PrintToString(diff));
   EXPECT_LE(diff, kLenetTolerance);
-  // Rank 0 alone writes: one metrics file whose rows count the global batch.
-  const auto summary = nlohmann::json::parse(bytes_of(run_dir(two) + "/summary.json"));
-  EXPECT_TRUE(summary.value("finished", false));
-  EXPECT_NEAR(summary.at("test_top1").get<double>(),
-              nlohmann::json::parse(bytes_of(run_dir(one) + "/summary.json")).at("test_top1").get<double>(), 0.011);
-
+  // Rank 0 alone writes the summary, of the whole test split.
+  auto summary_of = [](const std::string& weights) {
+    return nlohmann::json::parse(bytes_of(fs::path(weights).parent_path() / "summary.json"));
+  };
+  EXPECT_TRUE(summary_of(two).value("finished", false));
+  EXPECT_NEAR(summary_of(two).at("test_top1").get<double>(), summary_of(one).at("test_top1").get<double>(), 0.011);
   // Again with two ranks: the same bits.
-  const Result again = run(mpirun(2) + bmc() + mnist(" --distributed --out " + root / "again"));
-  ASSERT_EQ(again.code, 0) << again.output;
-  EXPECT_TRUE(bytes_of(run_dir(two) + "/model_final.safetensors") ==
-              bytes_of(run_dir(again) + "/model_final.safetensors"));
+  const std::string again = final_weights(mpirun(2) + bmc() + mnist(" --distributed"), "again");
+  EXPECT_TRUE(bytes_of(two) == bytes_of(again));
 }
 
 TEST_F(DataParallel, TwoRanksWithSynchronisedBatchNormTrainAResnetAsOneProcess) {
-  const Result one = run(bmc() + resnet(" --out " + root / "one"));
-  ASSERT_EQ(one.code, 0) << one.output;
-  const Result two = run(mpirun(2) + bmc() + resnet(" --distributed --sync-batch-norm --out " + root / "two"));
-  ASSERT_EQ(two.code, 0) << two.output;
-  const double diff = max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors");
+  const std::string one = final_weights(bmc() + resnet(""), "one");
+  const std::string two = final_weights(mpirun(2) + bmc() + resnet(" --distributed --sync-batch-norm"), "two");
+  ASSERT_FALSE(one.empty() || two.empty());
+  const double diff = max_difference(one, two);
   RecordProperty("max_weight_difference", testing::PrintToString(diff));
   EXPECT_LE(diff, kResnetTolerance);
   // Without synchronisation each rank normalises its own 10 images: another model.
-  const Result own = run(mpirun(2) + bmc() + resnet(" --distributed --out " + root / "own"));
-  ASSERT_EQ(own.code, 0) << own.output;
-  EXPECT_GT(max_difference(run_dir(one) + "/model_final.safetensors", run_dir(own) + "/model_final.safetensors"),
-            10 * kResnetTolerance);
+  const std::string own = final_weights(mpirun(2) + bmc() + resnet(" --distributed"), "own");
+  ASSERT_FALSE(own.empty());
+  EXPECT_GT(max_difference(one, own), 10 * kResnetTolerance);
 }
 
 TEST_F(DataParallel, ALotteryOnTwoRanksPrunesTheMaskOfOneProcess) {
@@ -358,19 +351,15 @@ TEST_F(DataParallel, GpuTwoRanksOnTwoGpusTrainAsOneProcess) {
   BMC_REQUIRE_CUDA_DEVICE();
   if (cuda_device_count() < 2) GTEST_SKIP() << "needs two CUDA devices, found " << cuda_device_count();
   auto on_cuda = [](std::string args) { return args.replace(args.find("--device cpu"), 12, "--device cuda --deterministic"); };
-  const Result one = run(bmc() + on_cuda(mnist("")) + " --out " + root / "one");
-  ASSERT_EQ(one.code, 0) << one.output;
-  const Result two = run(mpirun(2) + bmc() + on_cuda(mnist("")) + " --distributed --out " + root / "two");
-  ASSERT_EQ(two.code, 0) << two.output;
-  EXPECT_LE(max_difference(run_dir(one) + "/model_final.safetensors", run_dir(two) + "/model_final.safetensors"),
-            kLenetTolerance);
+  const std::string one = final_weights(bmc() + on_cuda(mnist("")), "one");
+  const std::string two = final_weights(mpirun(2) + bmc() + on_cuda(mnist("")) + " --distributed", "two");
+  ASSERT_FALSE(one.empty() || two.empty());
+  EXPECT_LE(max_difference(one, two), kLenetTolerance);
   // The one-process reference normalises with cuDNN, the two ranks with our kernels.
-  const Result r1 = run(bmc() + on_cuda(resnet("")) + " --out " + root / "r1");
-  ASSERT_EQ(r1.code, 0) << r1.output;
-  const Result r2 = run(mpirun(2) + bmc() + on_cuda(resnet("")) + " --distributed --sync-batch-norm --out " + root / "r2");
-  ASSERT_EQ(r2.code, 0) << r2.output;
-  EXPECT_LE(max_difference(run_dir(r1) + "/model_final.safetensors", run_dir(r2) + "/model_final.safetensors"),
-            100 * kResnetTolerance);
+  const std::string r1 = final_weights(bmc() + on_cuda(resnet("")), "r1");
+  const std::string r2 = final_weights(mpirun(2) + bmc() + on_cuda(resnet("")) + " --distributed --sync-batch-norm", "r2");
+  ASSERT_FALSE(r1.empty() || r2.empty());
+  EXPECT_LE(max_difference(r1, r2), 100 * kResnetTolerance);
 }
 
 }  // namespace
