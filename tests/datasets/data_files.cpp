@@ -104,4 +104,43 @@ std::string real_cifar10_jpeg_root() {
   return root.string();
 }
 
+void write_synthetic_mnist(const std::string& dir, int train, int test) {
+  fs::create_directories(dir);
+  auto split = [&](const std::string& prefix, int n, int seed) {
+    std::vector<uint8_t> pixels(static_cast<size_t>(n) * 28 * 28), labels(n);
+    uint32_t state = 12345u + seed;
+    for (int i = 0; i < n; ++i) {
+      labels[i] = static_cast<uint8_t>(i % 10);
+      for (int p = 0; p < 28 * 28; ++p) {
+        state = state * 1664525u + 1013904223u;
+        const bool bar = (p / 28) / 3 == labels[i];
+        pixels[static_cast<size_t>(i) * 784 + p] = static_cast<uint8_t>((bar ? 160 : 0) + (state >> 26));
+      }
+    }
+    write_bytes(dir + "/" + prefix + "-images-idx3-ubyte", idx_bytes({static_cast<uint32_t>(n), 28, 28}, pixels));
+    write_bytes(dir + "/" + prefix + "-labels-idx1-ubyte", idx_bytes({static_cast<uint32_t>(n)}, labels));
+  };
+  split("train", train, 1);
+  split("t10k", test, 2);
+}
+
+void write_synthetic_cifar10(const std::string& dir, int per_batch) {
+  fs::create_directories(dir);
+  uint32_t state = 777;
+  auto batch = [&](const std::string& name) {
+    std::vector<uint8_t> bytes;
+    for (int i = 0; i < per_batch; ++i) {
+      const uint8_t label = static_cast<uint8_t>(i % 10);
+      bytes.push_back(label);
+      for (int p = 0; p < 3072; ++p) {
+        state = state * 1664525u + 1013904223u;
+        bytes.push_back(static_cast<uint8_t>((state >> 25) + label * 12));
+      }
+    }
+    write_bytes(dir + "/" + name, bytes);
+  };
+  for (int b = 1; b <= 5; ++b) batch("data_batch_" + std::to_string(b) + ".bin");
+  batch("test_batch.bin");
+}
+
 }  // namespace bmc::test

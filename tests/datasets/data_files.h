@@ -31,6 +31,13 @@ std::vector<uint8_t> png_bytes(int width, int height, int channels, const std::v
 // Deterministic pixel pattern for synthetic images.
 std::vector<uint8_t> pattern_pixels(int width, int height, int channels, int seed);
 
+// A learnable synthetic MNIST in `dir` (IDX files; class k brightens row band k), `train` and
+// `test` images, for commands run on data CI has.
+void write_synthetic_mnist(const std::string& dir, int train, int test);
+// Synthetic CIFAR-10 binary batches in `dir`: five training batches and a test batch of
+// `per_batch` records each (a label byte, 3072 pixels brightened by the label).
+void write_synthetic_cifar10(const std::string& dir, int per_batch);
+
 // ../shared/datasets/mnist relative to the repository root, or "" when absent.
 std::string real_mnist_dir();
 // The CIFAR-10 JPEG class folders extracted once (per tarball version) into the temp dir, or ""

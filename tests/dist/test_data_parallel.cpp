@@ -52,48 +52,6 @@ std::string run_dir(const Result& r) {
       .get<std::string>();
 }
 
-// A learnable synthetic MNIST (class k draws a bright bar at row band k) in IDX files.
-void write_mnist(const fs::path& dir, int train, int test) {
-  fs::create_directories(dir);
-  auto split = [&](const std::string& prefix, int n, int seed) {
-    std::vector<uint8_t> pixels(static_cast<size_t>(n) * 28 * 28), labels(n);
-    uint32_t state = 12345u + seed;
-    for (int i = 0; i < n; ++i) {
-      labels[i] = static_cast<uint8_t>(i % 10);
-      for (int p = 0; p < 28 * 28; ++p) {
-        state = state * 1664525u + 1013904223u;
-        const bool bar = (p / 28) / 3 == labels[i];
-        pixels[static_cast<size_t>(i) * 784 + p] = static_cast<uint8_t>((bar ? 160 : 0) + (state >> 26));
-      }
-    }
-    test::write_bytes((dir / (prefix + "-images-idx3-ubyte")).string(),
-                      test::idx_bytes({static_cast<uint32_t>(n), 28, 28}, pixels));
-    test::write_bytes((dir / (prefix + "-labels-idx1-ubyte")).string(), test::idx_bytes({static_cast<uint32_t>(n)}, labels));
-  };
-  split("train", train, 1);
-  split("t10k", test, 2);
-}
-
-// Synthetic CIFAR-10 binary batches: records of a label byte and 3072 pixel bytes.
-void write_cifar10(const fs::path& dir, int per_batch) {
-  fs::create_directories(dir);
-  uint32_t state = 777;
-  auto batch = [&](const std::string& name) {
-    std::vector<uint8_t> bytes;
-    for (int i = 0; i < per_batch; ++i) {
-      const uint8_t label = static_cast<uint8_t>(i % 10);
-      bytes.push_back(label);
-      for (int p = 0; p < 3072; ++p) {
-        state = state * 1664525u + 1013904223u;
-        bytes.push_back(static_cast<uint8_t>((state >> 25) + label * 12));
-      }
-    }
-    test::write_bytes((dir / name).string(), bytes);
-  };
-  for (int b = 1; b <= 5; ++b) batch("data_batch_" + std::to_string(b) + ".bin");
-  batch("test_batch.bin");
-}
-
 // The largest |a - b| over the tensors of two safetensors files of the same names and shapes.
 double max_difference(const std::string& a, const std::string& b) {
   const io::SafeTensors x = io::load_safetensors(a), y = io::load_safetensors(b);
@@ -122,8 +80,8 @@ class DataParallel : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!have_mpirun()) GTEST_SKIP() << "mpirun not found (scripts/install-deps.sh installs openmpi-bin)";
-    write_mnist(fs::path(root.path()) / "mnist", 640, 200);
-    write_cifar10(fs::path(root.path()) / "cifar", 48);
+    test::write_synthetic_mnist(root / "mnist", 640, 200);
+    test::write_synthetic_cifar10(root / "cifar", 48);
   }
   std::string mnist(const std::string& extra) const {
     return " train --model mnist_lenet_300_100 --device cpu --data " + root / "mnist" +
