@@ -59,7 +59,7 @@ BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libbmc.a
 DEPS_OK   := $(BUILD)/.deps-ok
 
-.PHONY: all test demo bench gpu-check check clean help deps FORCE
+.PHONY: all test demo bench gpu-check gpu-check-plan check clean help deps FORCE
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/bmc $(BUILD)/bmc_tests $(BUILD)/bmc_bench
@@ -70,6 +70,7 @@ help:
 	@echo "make demo       fetch MNIST if needed and train mnist_lenet_300_100 (GPU when present)"
 	@echo "make bench      run the benchmarks (CPU vs PyTorch reference where one exists)"
 	@echo "make gpu-check  on a GPU machine: GPU tests with BMC_REQUIRE_GPU=1, sanitizer, GPU benches"
+	@echo "make gpu-check-plan  what gpu-check would run, counted here (any machine)"
 	@echo "make check      header self-containment of kernels/*.cuh (g++ -fsyntax-only)"
 	@echo "make clean      remove build/"
 	@echo "variables: CUDA_ARCH='-gencode ...'  OPT='-O0 -g'  BUILD=dir  NVCC=path"
@@ -148,7 +149,10 @@ bench: $(BUILD)/bmc_bench
 	./bench/compare.py
 
 gpu-check:
-	@./scripts/gpu-check.sh
+	+@./scripts/gpu-check.sh
+
+gpu-check-plan:
+	+@./scripts/gpu-check.sh --plan
 
 # Each shared core must compile on its own as plain C++ (no device-only construct creeps in).
 check: $(DEPS_OK)
