@@ -13,7 +13,7 @@ own_kernels='BsqGpu.*:LatticeqGpu.*:SparqGpu.*:LossGpu.*:MagnitudePruneGpu.*:Fak
 count_tests() { "$1" --gtest_list_tests --gtest_filter="$2" | grep -c '^  ' || true; }
 
 if [ "${1:-}" = "--plan" ]; then
-  make --no-print-directory build/bmc_tests >/dev/null
+  make --no-print-directory build/bmc_tests >/dev/null 2>&1 || { echo "gpu-check: building build/bmc_tests failed" >&2; exit 1; }
   sanitizer=$(command -v compute-sanitizer || ls "${CUDA_HOME:-/usr/local/cuda}"/compute-sanitizer/compute-sanitizer 2>/dev/null || true)
   echo "gpu-check plan:"
   echo "  1. build for the device's compute capability (nvidia-smi) into build/gpu"
