@@ -1,7 +1,8 @@
 // One training step (forward, softmax cross-entropy, backward, fused SGD) of the two reference
 // models on in-memory random data, batch 128: cifar_resnet_20 (SGD momentum 0.9, wd 1e-4) and
-// mnist_lenet_300_100 (plain SGD). items_per_second is images per second. PyTorch references
-// with the same names: bench/torch_train_step.py.
+// mnist_lenet_300_100 (plain SGD); and evaluation forwards (running batch-norm statistics) of
+// cifar_resnet_20 at batch 128 and resnet18 at 224x224, batch 32. items_per_second is images per
+// second. PyTorch references with the same names: bench/torch_train_step.py.
 #include <benchmark/benchmark.h>
 
 #include "kernels/philox.cuh"
@@ -35,6 +36,24 @@ void train_step_benchmark(benchmark::State& state, const std::string& model_name
   state.SetItemsProcessed(state.iterations() * input[0]);
 }
 
+Tensor random_images(const Shape& shape) {
+  Tensor x(shape);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = u32_to_unit_float(philox_u32(1, i, 0, 0)) - 0.5f;
+  return x;
+}
+
+void eval_benchmark(benchmark::State& state, const std::string& model_name, const Shape& input, int classes) {
+  auto model = models::make_model(model_name, Device::cpu(), classes);
+  models::initialize(*model, 0);
+  const Tensor x = random_images(input);
+  model->set_training(false);
+  for (auto _ : state) benchmark::DoNotOptimize(model->forward(x));
+  state.SetItemsProcessed(state.iterations() * input[0]);
+}
+
+void BM_cifar_resnet_20_eval(benchmark::State& state) { eval_benchmark(state, "cifar_resnet_20", {128, 3, 32, 32}, 10); }
+void BM_resnet18_eval(benchmark::State& state) { eval_benchmark(state, "resnet18", {32, 3, 224, 224}, 1000); }
+
 void BM_cifar_resnet_20_train_step(benchmark::State& state) {
   train_step_benchmark(state, "cifar_resnet_20", {128, 3, 32, 32}, {0.9f, 1e-4f, false});
 }
@@ -47,6 +66,8 @@ BENCHMARK(BM_cifar_resnet_20_train_step)->Name("BM_cifar_resnet_20_train_step/cp
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_mnist_lenet_300_100_train_step)->Name("BM_mnist_lenet_300_100_train_step/cpu/128")->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_cifar_resnet_20_eval)->Name("BM_cifar_resnet_20_eval/cpu/128")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_resnet18_eval)->Name("BM_resnet18_eval/cpu/32")->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace bmc
