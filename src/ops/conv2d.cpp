@@ -6,6 +6,9 @@
 // column matrix is at most a few hundred KiB for ResNet-sized layers, so it stays in L2 between
 // im2col and the GEMM. 1x1 convolutions with stride 1 and no padding use the image itself as the
 // column matrix. With fewer images than threads the loop runs serially and BLAS keeps its threads.
+// The forward and input-gradient GEMMs (few output rows, many pixels) run on our register-blocked
+// kernel with the filter packed once per call (ops/small_gemm.h); the filter gradient, whose
+// inner dimension is the pixels, stays on OpenBLAS.
 #include "ops/conv2d.h"
 
 #if BMC_HAS_CUDA
@@ -17,10 +20,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "ops/blas_threads.h"
 #include "ops/check.h"
 #include "ops/im2col.h"
+#include "ops/small_gemm.h"
 
 namespace bmc::ops {
 
@@ -39,6 +44,8 @@ struct ConvDims {
   }
 };
 
+ConvGemm g_conv_gemm = ConvGemm::Own;
+
 // Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
 int image_threads(int n) {
   const int threads = omp_get_max_threads();
@@ -51,6 +58,8 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
   Tensor scratch = d.pointwise() ? Tensor() : Tensor({threads * col_size});
   const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
+  const bool own_gemm = g_conv_gemm == ConvGemm::Own;
+  const std::vector<float> panels = own_gemm ? pack_gemm_panels(w, k, taps, taps, 1) : std::vector<float>();
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int n = 0; n < d.n; ++n) {
     const float* xn = x + n * d.x_image();
@@ -61,7 +70,10 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
       im2col(own, xn, d.g);
       col = own;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, pq, taps, 1.0f, w, taps, col, pq, 0.0f, yn, pq);
+    if (own_gemm)
+      small_gemm(k, pq, taps, panels.data(), col, pq, yn, pq, false);
+    else
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, pq, taps, 1.0f, w, taps, col, pq, 0.0f, yn, pq);
     if (b)
       for (int o = 0; o < k; ++o) {
         float* row = yn + int64_t{o} * pq;
@@ -103,6 +115,15 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   std::memset(partials, 0, sizeof(float) * partial_count * w_size);
   const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
+  // w^T (C*R*S, K) in panels for the input gradient.
+  const bool own_gemm = g_conv_gemm == ConvGemm::Own && dx;
+  const std::vector<float> panels_t = own_gemm ? pack_gemm_panels(w, taps, k, 1, taps) : std::vector<float>();
+  auto input_gradient_gemm = [&](const float* dyn, float* out) {  // out (C*R*S, PQ) = w^T * dy_n
+    if (own_gemm)
+      small_gemm(taps, pq, k, panels_t.data(), dyn, pq, out, pq, false);
+    else
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, out, pq);
+  };
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
@@ -116,9 +137,9 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       if (dx) {
         float* dxn = dx + n * d.x_image();
         if (d.pointwise()) {  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, dxn, pq);
+          input_gradient_gemm(dyn, dxn);
         } else {
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, dcol, pq);
+          input_gradient_gemm(dyn, dcol);
           std::memset(dxn, 0, sizeof(float) * d.x_image());
           col2im_add(dxn, dcol, d.g);
         }
@@ -170,6 +191,9 @@ ConvDims check_conv(const char* op, const Tensor& x, const Tensor& w, const Tens
 }
 
 }  // namespace
+
+void set_conv_gemm(ConvGemm gemm) { g_conv_gemm = gemm; }
+ConvGemm conv_gemm() { return g_conv_gemm; }
 
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
   BMC_CHECK(x.rank() == 4 && w.rank() == 4, "conv2d: x and w must have rank 4 (N, C, H, W) and (K, C, R, S), got x ",

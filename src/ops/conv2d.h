@@ -21,4 +21,10 @@ void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b
 void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x,
                      const Tensor& w, const Conv2dParams& p);
 
+// The CPU backend's GEMM for the forward and the input gradient: our register-blocked kernel
+// (ops/small_gemm.h, the default) or OpenBLAS, the plain reference the tests compare it with.
+enum class ConvGemm { Own, OpenBlas };
+void set_conv_gemm(ConvGemm gemm);
+ConvGemm conv_gemm();
+
 }  // namespace bmc::ops

@@ -1,0 +1,169 @@
+#include "ops/small_gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace bmc::ops {
+namespace {
+
+// One SIMD vector of floats and the operations the tile needs. A Mask selects the valid lanes of
+// the last vector of a row (the rest load as 0 and are not stored).
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+using Vec = __m512;
+using Mask = __mmask16;
+constexpr const char* kIsa = "avx512";
+Mask lanes_mask(int valid) { return static_cast<Mask>((1u << valid) - 1u); }
+Vec vzero() { return _mm512_setzero_ps(); }
+Vec vbroadcast(const float* p) { return _mm512_set1_ps(*p); }
+Vec vload(const float* p) { return _mm512_loadu_ps(p); }
+Vec vload(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+void vstore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+void vstore(float* p, Vec v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
+Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int kLanes = 8;
+using Vec = __m256;
+using Mask = __m256i;
+constexpr const char* kIsa = "avx2";
+Mask lanes_mask(int valid) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+Vec vzero() { return _mm256_setzero_ps(); }
+Vec vbroadcast(const float* p) { return _mm256_broadcast_ss(p); }
+Vec vload(const float* p) { return _mm256_loadu_ps(p); }
+Vec vload(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+void vstore(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+void vstore(float* p, Vec v, Mask m) { _mm256_maskstore_ps(p, m, v); }
+Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+#else
+constexpr int kLanes = 1;
+using Vec = float;
+using Mask = bool;
+constexpr const char* kIsa = "scalar";
+Mask lanes_mask(int valid) { return valid > 0; }
+Vec vzero() { return 0.0f; }
+Vec vbroadcast(const float* p) { return *p; }
+Vec vload(const float* p) { return *p; }
+Vec vload(const float* p, Mask m) { return m ? *p : 0.0f; }
+void vstore(float* p, Vec v) { *p = v; }
+void vstore(float* p, Vec v, Mask m) {
+  if (m) *p = v;
+}
+Vec vfma(Vec a, Vec b, Vec c) { return std::fma(a, b, c); }
+#endif
+
+constexpr int kTileVectors = 3;
+
+// Vector j of a tile's row: the last one masked in a tail tile.
+template <int NV, bool kTail>
+Vec load_column(const float* p, int j, Mask tail) {
+  if constexpr (kTail)
+    if (j == NV - 1) return vload(p, tail);
+  return vload(p);
+}
+
+template <int NV, bool kTail>
+void store_column(float* p, int j, Vec v, Mask tail) {
+  if constexpr (kTail)
+    if (j == NV - 1) return vstore(p, v, tail);
+  vstore(p, v);
+}
+
+// C rows [0, MR) x NV vectors of columns = or += A panel * B; in a tail tile the last vector is
+// masked. The accumulators live in registers (MR * NV of them, at most 24).
+template <int MR, int NV, bool kTail>
+void tile(int64_t k, const float* panel, const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate,
+          Mask tail) {
+  Vec acc[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; ++j)
+      acc[i][j] = accumulate ? load_column<NV, kTail>(c + i * ldc + j * kLanes, j, tail) : vzero();
+  for (int64_t p = 0; p < k; ++p) {
+    const float* row = b + p * ldb;
+    Vec bv[NV];
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; ++j) bv[j] = load_column<NV, kTail>(row + j * kLanes, j, tail);
+    const float* a = panel + p * kGemmPanelRows;
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const Vec av = vbroadcast(a + i);
+#pragma GCC unroll 3
+      for (int j = 0; j < NV; ++j) acc[i][j] = vfma(av, bv[j], acc[i][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; ++j) store_column<NV, kTail>(c + i * ldc + j * kLanes, j, acc[i][j], tail);
+}
+
+template <int NV, bool kTail>
+void panel_tile(int rows, int64_t k, const float* panel, const float* b, int64_t ldb, float* c, int64_t ldc,
+                bool accumulate, Mask tail) {
+  switch (rows) {
+    case 1: return tile<1, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 2: return tile<2, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 3: return tile<3, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 4: return tile<4, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 5: return tile<5, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 6: return tile<6, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 7: return tile<7, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    default: return tile<8, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+  }
+}
+
+// One column tile (NV vectors, the last `last` lanes wide) for every panel.
+template <int NV>
+void column_tile(int64_t m, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c, int64_t ldc,
+                 bool accumulate, int last) {
+  const Mask tail = lanes_mask(last);
+  for (int64_t m0 = 0; m0 < m; m0 += kGemmPanelRows) {
+    const int rows = static_cast<int>(std::min<int64_t>(kGemmPanelRows, m - m0));
+    const float* panel = a_panels + m0 * k;
+    if (last == kLanes)
+      panel_tile<NV, false>(rows, k, panel, b, ldb, c + m0 * ldc, ldc, accumulate, tail);
+    else
+      panel_tile<NV, true>(rows, k, panel, b, ldb, c + m0 * ldc, ldc, accumulate, tail);
+  }
+}
+
+}  // namespace
+
+std::vector<float> pack_gemm_panels(const float* a, int64_t m, int64_t k, int64_t row_stride, int64_t col_stride) {
+  const int64_t panels = (m + kGemmPanelRows - 1) / kGemmPanelRows;
+  std::vector<float> packed(static_cast<size_t>(panels * k * kGemmPanelRows), 0.0f);
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t i = 0; i < kGemmPanelRows && p * kGemmPanelRows + i < m; ++i)
+        packed[(p * k + kk) * kGemmPanelRows + i] = a[(p * kGemmPanelRows + i) * row_stride + kk * col_stride];
+  return packed;
+}
+
+void small_gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c,
+                int64_t ldc, bool accumulate) {
+  // Column tiles outside, panels inside: a tile's K x (2 or 3) vectors of B stay in cache for
+  // every panel. Tiles are 3 vectors wide; a remainder of 4 vectors is split 2 + 2 (a 1-vector
+  // tile is bound by its 8 broadcasts per 8 multiply-adds).
+  const int64_t vectors = (n + kLanes - 1) / kLanes;
+  int64_t v0 = 0;
+  while (v0 < vectors) {
+    const int64_t remaining = vectors - v0;
+    const int width = remaining == 4 || remaining == 2 ? 2 : remaining == 1 ? 1 : kTileVectors;
+    const int64_t n0 = v0 * kLanes;
+    const int last = static_cast<int>(std::min<int64_t>(n - n0 - int64_t{width - 1} * kLanes, kLanes));
+    if (width == 3)
+      column_tile<3>(m, k, a_panels, b + n0, ldb, c + n0, ldc, accumulate, last);
+    else if (width == 2)
+      column_tile<2>(m, k, a_panels, b + n0, ldb, c + n0, ldc, accumulate, last);
+    else
+      column_tile<1>(m, k, a_panels, b + n0, ldb, c + n0, ldc, accumulate, last);
+    v0 += width;
+  }
+}
+
+const char* small_gemm_isa() { return kIsa; }
+
+}  // namespace bmc::ops

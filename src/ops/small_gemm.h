@@ -1,0 +1,31 @@
+// A register-blocked single-precision GEMM for the shapes of convolutions on one image:
+//   C (M x N) = A (M x K) * B (K x N)   [or C += ...]
+// with A packed once per call into panels of 8 rows (the filter) and B row-major with contiguous
+// rows (an im2col matrix, or the image itself for 1x1 convolutions). M (output channels, or
+// filter taps) is small and N (pixels) long, where OpenBLAS spends as much time packing as
+// multiplying. Tiles of 8 rows x 3 vectors of columns accumulate in registers with fused
+// multiply-adds; the vectors are AVX-512 or AVX2 as the build targets (-march), scalar
+// otherwise. Every element of C is the same chain of fused multiply-adds over k = 0..K-1 (each
+// exactly rounded), whatever the tile, the tail or the instruction set: results do not depend on
+// M, N, threading or the machine's vector width.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace bmc::ops {
+
+constexpr int kGemmPanelRows = 8;
+
+// A (M x K), element (m, k) at a[m * row_stride + k * col_stride], packed into panels:
+// panel p holds rows 8p..8p+7 as packed[(p * K + k) * 8 + i] (rows past M are zero).
+std::vector<float> pack_gemm_panels(const float* a, int64_t m, int64_t k, int64_t row_stride, int64_t col_stride);
+
+// C (ldc) = or += A (packed) * B (ldb).
+void small_gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c,
+                int64_t ldc, bool accumulate);
+
+// The vector instructions small_gemm was built for: "avx512", "avx2" or "scalar".
+const char* small_gemm_isa();
+
+}  // namespace bmc::ops
