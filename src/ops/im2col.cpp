@@ -55,21 +55,6 @@ void move_rows(typename RowMove<kScatter>::Col col_rows, typename RowMove<kScatt
       RowMove<kScatter>::one(col_rows, image, int64_t{p} * q_count + q, p * image_stride + int64_t{q} * step);
 }
 
-// The image copied into a zero-padded one (per thread, reused), so every column row is P plain
-// row copies with no edge tests. Rows of ResNet's later stages are 8 or 16 floats: per-row edge
-// handling and library calls cost as much as the GEMM there.
-const float* padded_image(const float* x, const ConvGeometry& g) {
-  const int wp = g.w + 2 * g.pad_w;
-  const int64_t padded_plane = int64_t{g.h + 2 * g.pad_h} * wp, plane = int64_t{g.h} * g.w;
-  thread_local std::vector<float> padded;
-  padded.assign(static_cast<size_t>(g.c * padded_plane), 0.0f);
-  for (int c = 0; c < g.c; ++c)
-    for (int h = 0; h < g.h; ++h)
-      std::memcpy(padded.data() + c * padded_plane + int64_t{h + g.pad_h} * wp + g.pad_w, x + c * plane + int64_t{h} * g.w,
-                  sizeof(float) * g.w);
-  return padded.data();
-}
-
 // Every tap (c, r, s) of the column matrix against the padded image, in that order.
 template <bool kScatter>
 void move_taps(typename RowMove<kScatter>::Col col, typename RowMove<kScatter>::Image padded, const ConvGeometry& g) {
@@ -84,6 +69,21 @@ void move_taps(typename RowMove<kScatter>::Col col, typename RowMove<kScatter>::
 }
 
 }  // namespace
+
+// im2col reads the padded image, so every column row is P plain row copies with no edge tests.
+// Rows of ResNet's later stages are 8 or 16 floats: per-row edge handling and library calls cost
+// as much as the GEMM there.
+const float* padded_image(const float* x, const ConvGeometry& g) {
+  const int wp = g.w + 2 * g.pad_w;
+  const int64_t padded_plane = int64_t{g.h + 2 * g.pad_h} * wp, plane = int64_t{g.h} * g.w;
+  thread_local std::vector<float> padded;
+  padded.assign(static_cast<size_t>(g.c * padded_plane), 0.0f);
+  for (int c = 0; c < g.c; ++c)
+    for (int h = 0; h < g.h; ++h)
+      std::memcpy(padded.data() + c * padded_plane + int64_t{h + g.pad_h} * wp + g.pad_w, x + c * plane + int64_t{h} * g.w,
+                  sizeof(float) * g.w);
+  return padded.data();
+}
 
 void im2col(float* col, const float* x, const ConvGeometry& g) { move_taps<false>(col, padded_image(x, g), g); }
 

@@ -70,11 +70,25 @@ void store_column(float* p, int j, Vec v, Mask tail) {
   vstore(p, v);
 }
 
+// Where row p of B starts: a fixed stride, or a table of offsets (the taps of a convolution read
+// straight from a padded image).
+struct StridedRows {
+  const float* b;
+  int64_t ldb;
+  const float* operator()(int64_t p) const { return b + p * ldb; }
+  StridedRows shifted(int64_t n0) const { return {b + n0, ldb}; }
+};
+struct OffsetRows {
+  const float* b;
+  const int64_t* offsets;
+  const float* operator()(int64_t p) const { return b + offsets[p]; }
+  OffsetRows shifted(int64_t n0) const { return {b + n0, offsets}; }
+};
+
 // C rows [0, MR) x NV vectors of columns = or += A panel * B; in a tail tile the last vector is
 // masked. The accumulators live in registers (MR * NV of them, at most 24).
-template <int MR, int NV, bool kTail>
-void tile(int64_t k, const float* panel, const float* b, int64_t ldb, float* c, int64_t ldc, bool accumulate,
-          Mask tail) {
+template <int MR, int NV, bool kTail, class Rows>
+void tile(int64_t k, const float* panel, Rows rows_of_b, float* c, int64_t ldc, bool accumulate, Mask tail) {
   Vec acc[MR][NV];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
@@ -82,7 +96,7 @@ void tile(int64_t k, const float* panel, const float* b, int64_t ldb, float* c, 
     for (int j = 0; j < NV; ++j)
       acc[i][j] = accumulate ? load_column<NV, kTail>(c + i * ldc + j * kLanes, j, tail) : vzero();
   for (int64_t p = 0; p < k; ++p) {
-    const float* row = b + p * ldb;
+    const float* row = rows_of_b(p);
     Vec bv[NV];
 #pragma GCC unroll 3
     for (int j = 0; j < NV; ++j) bv[j] = load_column<NV, kTail>(row + j * kLanes, j, tail);
@@ -100,33 +114,53 @@ void tile(int64_t k, const float* panel, const float* b, int64_t ldb, float* c, 
     for (int j = 0; j < NV; ++j) store_column<NV, kTail>(c + i * ldc + j * kLanes, j, acc[i][j], tail);
 }
 
-template <int NV, bool kTail>
-void panel_tile(int rows, int64_t k, const float* panel, const float* b, int64_t ldb, float* c, int64_t ldc,
-                bool accumulate, Mask tail) {
+template <int NV, bool kTail, class Rows>
+void panel_tile(int rows, int64_t k, const float* panel, Rows b, float* c, int64_t ldc, bool accumulate, Mask tail) {
   switch (rows) {
-    case 1: return tile<1, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    case 2: return tile<2, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    case 3: return tile<3, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    case 4: return tile<4, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    case 5: return tile<5, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    case 6: return tile<6, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    case 7: return tile<7, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
-    default: return tile<8, NV, kTail>(k, panel, b, ldb, c, ldc, accumulate, tail);
+    case 1: return tile<1, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    case 2: return tile<2, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    case 3: return tile<3, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    case 4: return tile<4, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    case 5: return tile<5, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    case 6: return tile<6, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    case 7: return tile<7, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    default: return tile<8, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
   }
 }
 
 // One column tile (NV vectors, the last `last` lanes wide) for every panel.
-template <int NV>
-void column_tile(int64_t m, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c, int64_t ldc,
-                 bool accumulate, int last) {
+template <int NV, class Rows>
+void column_tile(int64_t m, int64_t k, const float* a_panels, Rows b, float* c, int64_t ldc, bool accumulate, int last) {
   const Mask tail = lanes_mask(last);
   for (int64_t m0 = 0; m0 < m; m0 += kGemmPanelRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kGemmPanelRows, m - m0));
     const float* panel = a_panels + m0 * k;
     if (last == kLanes)
-      panel_tile<NV, false>(rows, k, panel, b, ldb, c + m0 * ldc, ldc, accumulate, tail);
+      panel_tile<NV, false>(rows, k, panel, b, c + m0 * ldc, ldc, accumulate, tail);
     else
-      panel_tile<NV, true>(rows, k, panel, b, ldb, c + m0 * ldc, ldc, accumulate, tail);
+      panel_tile<NV, true>(rows, k, panel, b, c + m0 * ldc, ldc, accumulate, tail);
+  }
+}
+
+// Column tiles outside, panels inside: a tile's K x (2 or 3) vectors of B stay in cache for every
+// panel. Tiles are 3 vectors wide; a remainder of 4 vectors is split 2 + 2 (a 1-vector tile is
+// bound by its 8 broadcasts per 8 multiply-adds).
+template <class Rows>
+void gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, Rows b, float* c, int64_t ldc, bool accumulate) {
+  const int64_t vectors = (n + kLanes - 1) / kLanes;
+  int64_t v0 = 0;
+  while (v0 < vectors) {
+    const int64_t remaining = vectors - v0;
+    const int width = remaining == 4 || remaining == 2 ? 2 : remaining == 1 ? 1 : kTileVectors;
+    const int64_t n0 = v0 * kLanes;
+    const int last = static_cast<int>(std::min<int64_t>(n - n0 - int64_t{width - 1} * kLanes, kLanes));
+    if (width == 3)
+      column_tile<3>(m, k, a_panels, b.shifted(n0), c + n0, ldc, accumulate, last);
+    else if (width == 2)
+      column_tile<2>(m, k, a_panels, b.shifted(n0), c + n0, ldc, accumulate, last);
+    else
+      column_tile<1>(m, k, a_panels, b.shifted(n0), c + n0, ldc, accumulate, last);
+    v0 += width;
   }
 }
 
@@ -144,24 +178,12 @@ std::vector<float> pack_gemm_panels(const float* a, int64_t m, int64_t k, int64_
 
 void small_gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c,
                 int64_t ldc, bool accumulate) {
-  // Column tiles outside, panels inside: a tile's K x (2 or 3) vectors of B stay in cache for
-  // every panel. Tiles are 3 vectors wide; a remainder of 4 vectors is split 2 + 2 (a 1-vector
-  // tile is bound by its 8 broadcasts per 8 multiply-adds).
-  const int64_t vectors = (n + kLanes - 1) / kLanes;
-  int64_t v0 = 0;
-  while (v0 < vectors) {
-    const int64_t remaining = vectors - v0;
-    const int width = remaining == 4 || remaining == 2 ? 2 : remaining == 1 ? 1 : kTileVectors;
-    const int64_t n0 = v0 * kLanes;
-    const int last = static_cast<int>(std::min<int64_t>(n - n0 - int64_t{width - 1} * kLanes, kLanes));
-    if (width == 3)
-      column_tile<3>(m, k, a_panels, b + n0, ldb, c + n0, ldc, accumulate, last);
-    else if (width == 2)
-      column_tile<2>(m, k, a_panels, b + n0, ldb, c + n0, ldc, accumulate, last);
-    else
-      column_tile<1>(m, k, a_panels, b + n0, ldb, c + n0, ldc, accumulate, last);
-    v0 += width;
-  }
+  gemm(m, n, k, a_panels, StridedRows{b, ldb}, c, ldc, accumulate);
+}
+
+void small_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b,
+                     const int64_t* row_offsets, float* c, int64_t ldc, bool accumulate) {
+  gemm(m, n, k, a_panels, OffsetRows{b, row_offsets}, c, ldc, accumulate);
 }
 
 const char* small_gemm_isa() { return kIsa; }

@@ -25,6 +25,11 @@ std::vector<float> pack_gemm_panels(const float* a, int64_t m, int64_t k, int64_
 void small_gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c,
                 int64_t ldc, bool accumulate);
 
+// The same with row p of B at b + row_offsets[p] (rows of B read in place, e.g. the taps of a
+// stride-1 convolution from a padded image).
+void small_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b,
+                     const int64_t* row_offsets, float* c, int64_t ldc, bool accumulate);
+
 // The vector instructions small_gemm was built for: "avx512", "avx2" or "scalar".
 const char* small_gemm_isa();
 
