@@ -1,11 +1,12 @@
 // `bmc info`: devices, CUDA/cuDNN/cuBLAS versions (or why the CUDA backend is unavailable),
-// CPU threads and the BLAS in use.
+// CPU threads, the BLAS in use and the vector instructions of bmc's own convolution GEMM.
 #include <cstdio>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/system_info.h"
 #include "core/version.h"
+#include "ops/small_gemm.h"
 
 namespace bmc::cli {
 
@@ -14,7 +15,8 @@ int run_info(const std::vector<std::string>& argv) {
   if (!args.parse(argv)) return 0;
   const SystemInfo info = system_info();
   std::printf("bmc %s\n", kVersion);
-  std::printf("cpu backend:  available, %d OpenMP threads, BLAS %s\n", info.cpu_threads, info.blas.c_str());
+  std::printf("cpu backend:  available, %d OpenMP threads, BLAS %s, convolution GEMM %s\n", info.cpu_threads,
+              info.blas.c_str(), ops::small_gemm_isa());
   if (!info.cuda_compiled) {
     std::printf("cuda backend: unavailable: %s\n", info.cuda_unavailable_reason.c_str());
     return 0;
