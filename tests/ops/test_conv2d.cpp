@@ -197,7 +197,14 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{2, 3, 4, 4, 2, 3, 3, {1, 1, 2, 2}},      // padding larger than needed
         ConvCase{3, 2, 7, 5, 3, 7, 5, {1, 1, 0, 0}},      // filter = input: 1x1 output
         ConvCase{6, 16, 8, 8, 8, 3, 3, {1, 1, 1, 1}},     // ResNet-like, small
-        ConvCase{3, 3, 32, 32, 4, 3, 3, {1, 1, 1, 1}}));  // the stem shape
+        ConvCase{3, 3, 32, 32, 4, 3, 3, {1, 1, 1, 1}},    // the stem shape
+        // Stride 1 on wide images: taps read in place from the padded image, and the input
+        // gradient as a convolution by the flipped filter.
+        ConvCase{2, 5, 17, 19, 7, 3, 3, {1, 1, 1, 1}},
+        ConvCase{2, 3, 20, 24, 4, 5, 5, {1, 1, 2, 2}},
+        ConvCase{2, 4, 12, 30, 3, 3, 3, {1, 1, 0, 0}},    // no padding
+        ConvCase{1, 9, 6, 26, 2, 1, 3, {1, 1, 0, 1}},     // 1x3 filter, padding on one axis
+        ConvCase{2, 2, 7, 25, 3, 3, 3, {1, 1, 3, 3}}));   // padding beyond R - 1: im2col for dx
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
   const Conv2dParams p{2, 2, 1, 1};

@@ -73,7 +73,8 @@ TEST(SmallGemm, ConvolutionsMatchTheOpenBlasPath) {
     int64_t n, c, h, k, r;
     ops::Conv2dParams p;
   };
-  for (const Case& t : {Case{2, 16, 8, 16, 3, {1, 1, 1, 1}}, Case{3, 7, 9, 5, 3, {2, 2, 1, 1}}, Case{2, 13, 6, 11, 1, {1, 1, 0, 0}},
+  for (const Case& t : {Case{2, 16, 8, 16, 3, {1, 1, 1, 1}}, Case{2, 16, 16, 16, 3, {1, 1, 1, 1}},
+                        Case{1, 9, 33, 17, 3, {1, 1, 1, 1}}, Case{3, 7, 9, 5, 3, {2, 2, 1, 1}}, Case{2, 13, 6, 11, 1, {1, 1, 0, 0}},
                         Case{2, 8, 8, 24, 1, {2, 2, 0, 0}}, Case{1, 3, 23, 10, 7, {2, 2, 3, 3}}, Case{1, 33, 5, 3, 3, {1, 1, 1, 1}}}) {
     const Tensor x = test::random_uniform({t.n, t.c, t.h, t.h}, 1), w = test::random_uniform({t.k, t.c, t.r, t.r}, 2);
     const Shape out = ops::conv2d_output_shape(x.shape(), w.shape(), t.p);
