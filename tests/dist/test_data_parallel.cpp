@@ -37,9 +37,11 @@ Result run(const std::string& command) { return test::run_command(command); }
 
 bool have_mpirun() { return run("command -v mpirun").code == 0; }
 
-// mpirun refuses to start as root unless told; --oversubscribe lets two ranks share fewer cores.
+// mpirun refuses to start as root unless told; --oversubscribe lets two ranks share fewer cores;
+// shared memory without cross-memory attach, which containers often forbid (ptrace rights).
 std::string mpirun(int ranks) {
-  return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader mpirun -np " +
+  return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader "
+         "OMPI_MCA_btl_vader_single_copy_mechanism=none mpirun -np " +
          std::to_string(ranks) + " --oversubscribe ";
 }
 
