@@ -197,10 +197,11 @@ TrainResult Trainer::run() {
 
     if (done % options_.log_every == 0 || done == total_steps_) {
       ops::topk_correct(correct, logits, y, 1);
-      // The loss and accuracy of the global batch: the ranks' shares summed.
+      // The loss and accuracy of the global batch (the ranks' shares summed); reading them
+      // synchronises the device.
       double logged[2] = {loss_sum.to_vector<float>()[0], static_cast<double>(correct.to_vector<int32_t>()[0])};
       if (data_parallel) dist::world().all_reduce_sum(logged, 2);
-      const double mean_loss = logged[0] / interval_steps;  // synchronises
+      const double mean_loss = logged[0] / interval_steps;
       if (!std::isfinite(mean_loss)) {
         progress.finish();
         diverged(dir_, done, "the training loss is " + std::to_string(mean_loss));
