@@ -274,7 +274,6 @@ ConvDims check_conv(const char* op, const Tensor& x, const Tensor& w, const Tens
 }  // namespace
 
 void set_conv_gemm(ConvGemm gemm) { g_conv_gemm = gemm; }
-ConvGemm conv_gemm() { return g_conv_gemm; }
 
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
   BMC_CHECK(x.rank() == 4 && w.rank() == 4, "conv2d: x and w must have rank 4 (N, C, H, W) and (K, C, R, S), got x ",

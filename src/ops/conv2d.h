@@ -25,6 +25,5 @@ void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const
 // (ops/small_gemm.h, the default) or OpenBLAS, the plain reference the tests compare it with.
 enum class ConvGemm { Own, OpenBlas };
 void set_conv_gemm(ConvGemm gemm);
-ConvGemm conv_gemm();
 
 }  // namespace bmc::ops
