@@ -9,7 +9,8 @@
 // The forward and input-gradient GEMMs (few output rows, many pixels) run on our register-blocked
 // kernel with the filter packed once per call (ops/small_gemm.h); stride-1 convolutions read the
 // taps straight from a padded image, and their input gradient is itself such a convolution (no
-// col2im). The filter gradient, whose inner dimension is the pixels, stays on im2col + OpenBLAS.
+// col2im). The filter gradient, whose inner dimension is the pixels, reads the rows of each filter
+// row's taps in place from a channels-last copy of the image.
 #include "ops/conv2d.h"
 
 #if BMC_HAS_CUDA
@@ -110,6 +111,37 @@ std::vector<float> flipped_filter_panels(const float* w, int k, const ConvGeomet
   return pack_gemm_panels(flipped.data(), g.c, taps, taps, 1);
 }
 
+// The filter gradient on our GEMM. In the padded channels-last image (Hp, Wp, C) the S*C taps
+// (s, c) of filter row r that output pixel (p, q) reads are contiguous, at
+// ((p stride_h + r) Wp + q stride_w) C; so for each filter row r,
+//   dw_r (K, S*C) += dy_n (K, P*Q) * B_r (P*Q, S*C)
+// is one GEMM over the pixels that reads the rows of B_r in place (no column matrix). dy_n is
+// packed into 8-row panels per image. A thread's partial is kept (R, K, S, C) and permuted into
+// (K, C, R, S) when the partials are summed. Below two vectors of taps per filter row (the 3-channel
+// stem) the kernel would run mostly masked lanes, so that stays on im2col + OpenBLAS.
+bool filter_gradient_in_place(const ConvGeometry& g) { return int64_t{g.s} * g.c >= 16; }
+
+std::vector<int64_t> filter_row_offsets(const ConvGeometry& g) {
+  const int64_t wp = g.w + 2 * g.pad_w, pq = g.col_cols();
+  std::vector<int64_t> offsets(static_cast<size_t>(g.r * pq));
+  for (int r = 0; r < g.r; ++r)
+    for (int p = 0; p < g.p; ++p)
+      for (int q = 0; q < g.q; ++q)
+        offsets[r * pq + int64_t{p} * g.q + q] = ((int64_t{p} * g.stride_h + r) * wp + int64_t{q} * g.stride_w) * g.c;
+  return offsets;
+}
+
+// partial (R, K, S*C) += the filter gradient of one image, dy_n packed into `dy_panels`.
+void accumulate_filter_gradient(float* partial, const float* xn, const float* dyn, float* dy_panels, int k,
+                                const std::vector<int64_t>& offsets, const ConvGeometry& g) {
+  const int64_t pq = g.col_cols(), row_taps = int64_t{g.s} * g.c;
+  pack_gemm_panels(dy_panels, dyn, k, pq, pq, 1);
+  const float* image = padded_channels_last(xn, g);
+  for (int r = 0; r < g.r; ++r)
+    small_gemm_rows(k, row_taps, pq, dy_panels, image, offsets.data() + r * pq, partial + r * k * row_taps, row_taps,
+                    true);
+}
+
 // Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
 int image_threads(int n) {
   const int threads = omp_get_max_threads();
@@ -172,22 +204,16 @@ void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
   }
 }
 
-// dx overwritten and dw accumulated, each skipped when null. dw is computed transposed,
+// dx overwritten and dw accumulated, each skipped when null. On our GEMM dw is computed filter
+// row by filter row in place (accumulate_filter_gradient); on OpenBLAS transposed,
 // dw^T (CRS, K) += col (CRS, PQ) * dy_n^T (PQ, K): with few output channels (16 in ResNet's
 // first stage) OpenBLAS runs this shape about twice as fast as dw (K, CRS) += dy_n * col^T.
-// Each thread accumulates its images into its own dw^T; the partials are added into dw in thread
-// order, so the result does not depend on scheduling.
+// Each thread accumulates its images into its own partial; the partials are added into dw in
+// thread order, so the result does not depend on scheduling.
 void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
                          const ConvDims& d) {
   const int threads = image_threads(d.n);
   const int64_t col_size = d.taps() * d.g.col_cols(), w_size = int64_t{d.k} * d.taps();
-  // Per thread: the column matrix of x (for dw) and the column gradient (for dx).
-  const int64_t per_thread = d.pointwise() ? 0 : ((dx ? 1 : 0) + (dw ? 1 : 0)) * col_size;
-  const int64_t partial_count = dw ? threads : 0;
-  Tensor scratch({threads * per_thread + partial_count * w_size});
-  float* partials = scratch.data<float>() + threads * per_thread;
-  std::memset(partials, 0, sizeof(float) * partial_count * w_size);
-  const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
   // w^T (C*R*S, K) in panels for the input gradient, or for a stride-1 convolution the flipped
   // filter that makes the input gradient a convolution of dy.
@@ -197,6 +223,18 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       !own_gemm ? std::vector<float>() : dx_by_convolution ? flipped_filter_panels(w, k, d.g) : pack_gemm_panels(w, taps, k, 1, taps);
   const ConvGeometry dx_geometry = input_gradient_geometry(d.g, k);
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
+  const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && filter_gradient_in_place(d.g);
+  const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
+  // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
+  // column gradient (dx through col2im).
+  const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() ? 0 : col_size;
+  const int64_t dcol_buffer = dx && !d.pointwise() && !dx_by_convolution ? col_size : 0;
+  const int64_t per_thread = dw_buffer + dcol_buffer;
+  const int64_t partial_count = dw ? threads : 0;
+  Tensor scratch({threads * per_thread + partial_count * w_size});
+  float* partials = scratch.data<float>() + threads * per_thread;
+  std::memset(partials, 0, sizeof(float) * partial_count * w_size);
+  const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   auto input_gradient_gemm = [&](const float* dyn, float* out) {  // out (C*R*S, PQ) = w^T * dy_n
     if (own_gemm)
       small_gemm(taps, pq, k, panels_t.data(), dyn, pq, out, pq, false);
@@ -206,8 +244,8 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
-    float* col_x = scratch.data<float>() + t * per_thread;
-    float* dcol = dw ? col_x + col_size : col_x;
+    float* col_x = scratch.data<float>() + t * per_thread;  // or dy_n's panels
+    float* dcol = col_x + dw_buffer;
     float* dwt = dw ? partials + t * w_size : nullptr;
 #pragma omp for schedule(static)
     for (int n = 0; n < d.n; ++n) {
@@ -225,7 +263,9 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
           col2im_add(dxn, dcol, d.g);
         }
       }
-      if (dw) {
+      if (dw_in_place) {
+        accumulate_filter_gradient(dwt, xn, dyn, col_x, k, dw_offsets, d.g);
+      } else if (dw) {
         const float* col = xn;
         if (!d.pointwise()) {
           im2col(col_x, xn, d.g);
@@ -236,11 +276,20 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     }
   }
   if (!dw) return;
+  // Where tap j = (c, r, s) of output channel o lies in a partial: (R, K, S, C) in place, else
+  // (C*R*S, K).
+  const int rs = d.g.r * d.g.s, row_taps = d.g.s * d.g.c;
+  auto partial_index = [&](int o, int j) -> int64_t {
+    if (!dw_in_place) return int64_t{j} * k + o;
+    const int c = j / rs, r = j % rs / d.g.s, s = j % d.g.s;
+    return (int64_t{r} * k + o) * row_taps + s * d.g.c + c;
+  };
 #pragma omp parallel for schedule(static) if (w_size > 65536)
   for (int o = 0; o < k; ++o)
     for (int j = 0; j < taps; ++j) {
+      const int64_t at = partial_index(o, j);
       float sum = 0.0f;
-      for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * w_size + int64_t{j} * k + o];
+      for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * w_size + at];
       dw[int64_t{o} * taps + j] += sum;
     }
 }

@@ -1,5 +1,7 @@
 #include "ops/im2col.h"
 
+#include <immintrin.h>
+
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -82,6 +84,56 @@ const float* padded_image(const float* x, const ConvGeometry& g) {
     for (int h = 0; h < g.h; ++h)
       std::memcpy(padded.data() + c * padded_plane + int64_t{h + g.pad_h} * wp + g.pad_w, x + c * plane + int64_t{h} * g.w,
                   sizeof(float) * g.w);
+  return padded.data();
+}
+
+namespace {
+
+// out[j * out_stride + i] = in[i * in_stride + j] for an 8 x 8 block: eight row loads, the
+// transpose in registers, eight row stores.
+void transpose8x8(float* __restrict out, int64_t out_stride, const float* __restrict in, int64_t in_stride) {
+#if defined(__AVX2__)
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * in_stride);
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; ++h) {
+      r[i + h] = _mm256_shuffle_ps(t[i + h], t[i + h + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      r[i + h + 2] = _mm256_shuffle_ps(t[i + h], t[i + h + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+  // r[0..3]: columns {0, 4}, {2, 6}, {1, 5}, {3, 7} of rows 0-3 (low lane, high lane); r[4..7] of rows 4-7.
+  constexpr int column_of[4] = {0, 2, 1, 3};
+  for (int q = 0; q < 4; ++q) {
+    const int j = column_of[q];
+    _mm256_storeu_ps(out + j * out_stride, _mm256_permute2f128_ps(r[q], r[q + 4], 0x20));
+    _mm256_storeu_ps(out + (j + 4) * out_stride, _mm256_permute2f128_ps(r[q], r[q + 4], 0x31));
+  }
+#else
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 8; ++j) out[j * out_stride + i] = in[i * in_stride + j];
+#endif
+}
+
+}  // namespace
+
+const float* padded_channels_last(const float* x, const ConvGeometry& g) {
+  const int wp = g.w + 2 * g.pad_w;
+  const int64_t plane = int64_t{g.h} * g.w;
+  thread_local std::vector<float> padded;
+  padded.assign(static_cast<size_t>(int64_t{g.h + 2 * g.pad_h} * wp * g.c), 0.0f);
+  const int c8 = g.c / 8 * 8, w8 = g.w / 8 * 8;
+  for (int h = 0; h < g.h; ++h) {
+    float* out_row = padded.data() + (int64_t{h + g.pad_h} * wp + g.pad_w) * g.c;
+    const float* in_row = x + int64_t{h} * g.w;
+    for (int c = 0; c < c8; c += 8)
+      for (int w = 0; w < w8; w += 8) transpose8x8(out_row + int64_t{w} * g.c + c, g.c, in_row + c * plane + w, plane);
+    for (int w = 0; w < g.w; ++w)
+      for (int c = w < w8 ? c8 : 0; c < g.c; ++c) out_row[int64_t{w} * g.c + c] = in_row[c * plane + w];
+  }
   return padded.data();
 }
 

@@ -77,16 +77,19 @@ struct StridedRows {
   int64_t ldb;
   const float* operator()(int64_t p) const { return b + p * ldb; }
   StridedRows shifted(int64_t n0) const { return {b + n0, ldb}; }
+  StridedRows from_row(int64_t p0) const { return {b + p0 * ldb, ldb}; }
 };
 struct OffsetRows {
   const float* b;
   const int64_t* offsets;
   const float* operator()(int64_t p) const { return b + offsets[p]; }
   OffsetRows shifted(int64_t n0) const { return {b + n0, offsets}; }
+  OffsetRows from_row(int64_t p0) const { return {b, offsets + p0}; }
 };
 
 // C rows [0, MR) x NV vectors of columns = or += A panel * B; in a tail tile the last vector is
-// masked. The accumulators live in registers (MR * NV of them, at most 24).
+// masked. The accumulators live in registers (MR * NV of them, at most 24). `panel` may start
+// inside a panel (its rows 4..7); the rows are still 8 floats apart.
 template <int MR, int NV, bool kTail, class Rows>
 void tile(int64_t k, const float* panel, Rows rows_of_b, float* c, int64_t ldc, bool accumulate, Mask tail) {
   Vec acc[MR][NV];
@@ -114,27 +117,48 @@ void tile(int64_t k, const float* panel, Rows rows_of_b, float* c, int64_t ldc, 
     for (int j = 0; j < NV; ++j) store_column<NV, kTail>(c + i * ldc + j * kLanes, j, acc[i][j], tail);
 }
 
+// A panel's rows in tiles of kTileRows: all 8 with AVX-512's 32 vector registers (24
+// accumulators), 4 with AVX2's 16 (12 accumulators, 3 of B and the broadcast; 8 rows would spill
+// the accumulators to the stack on every multiply-add). Each element of C keeps its own chain.
+#if defined(__AVX512F__)
+constexpr int kTileRows = 8;
+#else
+constexpr int kTileRows = 4;
+#endif
+
 template <int NV, bool kTail, class Rows>
-void panel_tile(int rows, int64_t k, const float* panel, Rows b, float* c, int64_t ldc, bool accumulate, Mask tail) {
+void rows_tile(int rows, int64_t k, const float* panel, Rows b, float* c, int64_t ldc, bool accumulate, Mask tail) {
   switch (rows) {
     case 1: return tile<1, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
     case 2: return tile<2, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
     case 3: return tile<3, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
-    case 4: return tile<4, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
-    case 5: return tile<5, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
-    case 6: return tile<6, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
-    case 7: return tile<7, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
-    default: return tile<8, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
   }
+  if constexpr (kTileRows == 8) {
+    switch (rows) {
+      case 4: return tile<4, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+      case 5: return tile<5, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+      case 6: return tile<6, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+      case 7: return tile<7, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
+    }
+  }
+  return tile<kTileRows, NV, kTail>(k, panel, b, c, ldc, accumulate, tail);
 }
 
-// One column tile (NV vectors, the last `last` lanes wide) for every panel.
+template <int NV, bool kTail, class Rows>
+void panel_tile(int rows, int64_t k, const float* panel, Rows b, float* c, int64_t ldc, bool accumulate, Mask tail) {
+  for (int i0 = 0; i0 < rows; i0 += kTileRows)
+    rows_tile<NV, kTail>(std::min(kTileRows, rows - i0), k, panel + i0, b, c + i0 * ldc, ldc, accumulate, tail);
+}
+
+// One column tile (NV vectors, the last `last` lanes wide) for every panel, over the inner range
+// of `a_panels` (panels `panel_stride` floats apart) and `b` that starts there.
 template <int NV, class Rows>
-void column_tile(int64_t m, int64_t k, const float* a_panels, Rows b, float* c, int64_t ldc, bool accumulate, int last) {
+void column_tile(int64_t m, int64_t k, const float* a_panels, int64_t panel_stride, Rows b, float* c, int64_t ldc,
+                 bool accumulate, int last) {
   const Mask tail = lanes_mask(last);
   for (int64_t m0 = 0; m0 < m; m0 += kGemmPanelRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kGemmPanelRows, m - m0));
-    const float* panel = a_panels + m0 * k;
+    const float* panel = a_panels + m0 / kGemmPanelRows * panel_stride;
     if (last == kLanes)
       panel_tile<NV, false>(rows, k, panel, b, c + m0 * ldc, ldc, accumulate, tail);
     else
@@ -142,37 +166,59 @@ void column_tile(int64_t m, int64_t k, const float* a_panels, Rows b, float* c, 
   }
 }
 
-// Column tiles outside, panels inside: a tile's K x (2 or 3) vectors of B stay in cache for every
-// panel. Tiles are 3 vectors wide; a remainder of 4 vectors is split 2 + 2 (a 1-vector tile is
-// bound by its 8 broadcasts per 8 multiply-adds).
+// Column tiles outside, panels inside: a tile's slice of B stays in cache for every panel. Tiles
+// are 3 vectors wide; a remainder of 4 vectors is split 2 + 2 (a 1-vector tile is bound by its 8
+// broadcasts per 8 multiply-adds). A long inner dimension (the pixels of a filter gradient) is
+// cut into blocks whose slices of A and B fit in L1; a block continues the accumulators stored
+// by the one before, so every element of C is still one unbroken chain of fused multiply-adds.
+constexpr int64_t kInnerBlock = 256;
+
 template <class Rows>
 void gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, Rows b, float* c, int64_t ldc, bool accumulate) {
-  const int64_t vectors = (n + kLanes - 1) / kLanes;
-  int64_t v0 = 0;
-  while (v0 < vectors) {
-    const int64_t remaining = vectors - v0;
-    const int width = remaining == 4 || remaining == 2 ? 2 : remaining == 1 ? 1 : kTileVectors;
-    const int64_t n0 = v0 * kLanes;
-    const int last = static_cast<int>(std::min<int64_t>(n - n0 - int64_t{width - 1} * kLanes, kLanes));
-    if (width == 3)
-      column_tile<3>(m, k, a_panels, b.shifted(n0), c + n0, ldc, accumulate, last);
-    else if (width == 2)
-      column_tile<2>(m, k, a_panels, b.shifted(n0), c + n0, ldc, accumulate, last);
-    else
-      column_tile<1>(m, k, a_panels, b.shifted(n0), c + n0, ldc, accumulate, last);
-    v0 += width;
+  const int64_t vectors = (n + kLanes - 1) / kLanes, panel_stride = k * kGemmPanelRows;
+  for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += kInnerBlock) {  // k = 0 still writes C
+    const int64_t kc = std::min(kInnerBlock, k - k0);
+    const bool continues = accumulate || k0 > 0;
+    const float* a_block = a_panels + k0 * kGemmPanelRows;
+    const Rows b_block = b.from_row(k0);
+    int64_t v0 = 0;
+    while (v0 < vectors) {
+      const int64_t remaining = vectors - v0;
+      const int width = remaining == 4 || remaining == 2 ? 2 : remaining == 1 ? 1 : kTileVectors;
+      const int64_t n0 = v0 * kLanes;
+      const int last = static_cast<int>(std::min<int64_t>(n - n0 - int64_t{width - 1} * kLanes, kLanes));
+      if (width == 3)
+        column_tile<3>(m, kc, a_block, panel_stride, b_block.shifted(n0), c + n0, ldc, continues, last);
+      else if (width == 2)
+        column_tile<2>(m, kc, a_block, panel_stride, b_block.shifted(n0), c + n0, ldc, continues, last);
+      else
+        column_tile<1>(m, kc, a_block, panel_stride, b_block.shifted(n0), c + n0, ldc, continues, last);
+      v0 += width;
+    }
   }
 }
 
 }  // namespace
 
+int64_t gemm_panels_size(int64_t m, int64_t k) {
+  return (m + kGemmPanelRows - 1) / kGemmPanelRows * k * kGemmPanelRows;
+}
+
+void pack_gemm_panels(float* packed, const float* a, int64_t m, int64_t k, int64_t row_stride, int64_t col_stride) {
+  for (int64_t m0 = 0; m0 < m; m0 += kGemmPanelRows) {
+    float* panel = packed + m0 * k;
+    const int rows = static_cast<int>(std::min<int64_t>(kGemmPanelRows, m - m0));
+    if (rows < kGemmPanelRows) std::fill(panel, panel + k * kGemmPanelRows, 0.0f);
+    for (int i = 0; i < rows; ++i) {
+      const float* row = a + (m0 + i) * row_stride;
+      for (int64_t kk = 0; kk < k; ++kk) panel[kk * kGemmPanelRows + i] = row[kk * col_stride];
+    }
+  }
+}
+
 std::vector<float> pack_gemm_panels(const float* a, int64_t m, int64_t k, int64_t row_stride, int64_t col_stride) {
-  const int64_t panels = (m + kGemmPanelRows - 1) / kGemmPanelRows;
-  std::vector<float> packed(static_cast<size_t>(panels * k * kGemmPanelRows), 0.0f);
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t i = 0; i < kGemmPanelRows && p * kGemmPanelRows + i < m; ++i)
-        packed[(p * k + kk) * kGemmPanelRows + i] = a[(p * kGemmPanelRows + i) * row_stride + kk * col_stride];
+  std::vector<float> packed(static_cast<size_t>(gemm_panels_size(m, k)));
+  pack_gemm_panels(packed.data(), a, m, k, row_stride, col_stride);
   return packed;
 }
 

@@ -3,9 +3,10 @@
 // with A packed once per call into panels of 8 rows (the filter) and B row-major with contiguous
 // rows (an im2col matrix, or the image itself for 1x1 convolutions). M (output channels, or
 // filter taps) is small and N (pixels) long, where OpenBLAS spends as much time packing as
-// multiplying. Tiles of 8 rows x 3 vectors of columns accumulate in registers with fused
-// multiply-adds; the vectors are AVX-512 or AVX2 as the build targets (-march), scalar
-// otherwise. Every element of C is the same chain of fused multiply-adds over k = 0..K-1 (each
+// multiplying. Tiles of 8 rows (AVX-512) or 4 rows (AVX2, whose 16 registers would spill 24
+// accumulators) x 3 vectors of columns accumulate in registers with fused multiply-adds; the
+// vectors are AVX-512 or AVX2 as the build targets (-march), scalar otherwise. Long inner
+// dimensions run in blocks that fit in L1. Every element of C is the same chain of fused multiply-adds over k = 0..K-1 (each
 // exactly rounded), whatever the tile, the tail or the instruction set: results do not depend on
 // M, N, threading or the machine's vector width.
 #pragma once
@@ -20,6 +21,9 @@ constexpr int kGemmPanelRows = 8;
 // A (M x K), element (m, k) at a[m * row_stride + k * col_stride], packed into panels:
 // panel p holds rows 8p..8p+7 as packed[(p * K + k) * 8 + i] (rows past M are zero).
 std::vector<float> pack_gemm_panels(const float* a, int64_t m, int64_t k, int64_t row_stride, int64_t col_stride);
+// The same into `packed`, which holds gemm_panels_size(m, k) floats.
+void pack_gemm_panels(float* packed, const float* a, int64_t m, int64_t k, int64_t row_stride, int64_t col_stride);
+int64_t gemm_panels_size(int64_t m, int64_t k);
 
 // C (ldc) = or += A (packed) * B (ldb).
 void small_gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b, int64_t ldb, float* c,

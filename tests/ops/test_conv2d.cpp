@@ -204,7 +204,13 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{2, 3, 20, 24, 4, 5, 5, {1, 1, 2, 2}},
         ConvCase{2, 4, 12, 30, 3, 3, 3, {1, 1, 0, 0}},    // no padding
         ConvCase{1, 9, 6, 26, 2, 1, 3, {1, 1, 0, 1}},     // 1x3 filter, padding on one axis
-        ConvCase{2, 2, 7, 25, 3, 3, 3, {1, 1, 3, 3}}));   // padding beyond R - 1: im2col for dx
+        ConvCase{2, 2, 7, 25, 3, 3, 3, {1, 1, 3, 3}},     // padding beyond R - 1: im2col for dx
+        // Filter gradients read in place from a channels-last image (S*C >= 16): odd channel and
+        // output counts, mixed strides, widths with a tail past the 8 x 8 transposes.
+        ConvCase{1, 17, 6, 9, 11, 3, 3, {2, 1, 1, 0}},
+        ConvCase{3, 20, 7, 7, 13, 1, 1, {2, 2, 0, 0}},    // 1x1 stride 2
+        ConvCase{2, 6, 9, 9, 5, 7, 7, {2, 2, 3, 3}},      // the ImageNet stem's shape class
+        ConvCase{2, 24, 12, 20, 10, 3, 3, {1, 1, 1, 1}}));
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
   const Conv2dParams p{2, 2, 1, 1};

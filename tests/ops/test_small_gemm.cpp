@@ -21,7 +21,7 @@ std::vector<float> values(int64_t n, uint64_t seed) {
 
 TEST(SmallGemm, MatchesADoublePrecisionProductWithTails) {
   for (const auto& [m, n, k] : std::vector<std::array<int64_t, 3>>{
-           {1, 1, 1}, {7, 53, 13}, {8, 48, 9}, {9, 17, 5}, {16, 64, 576}, {3, 100, 2}, {24, 33, 31}, {5, 96, 1}}) {
+           {1, 1, 1}, {7, 53, 13}, {8, 48, 9}, {9, 17, 5}, {16, 64, 576}, {3, 100, 2}, {24, 33, 31}, {5, 96, 1}, {13, 50, 700}}) {  // 700: inner blocks
     const auto a = values(m * k, 1), b = values(k * n, 2), c0 = values(m * n, 3);
     const std::vector<float> panels = ops::pack_gemm_panels(a.data(), m, k, k, 1);
     for (bool accumulate : {false, true}) {
