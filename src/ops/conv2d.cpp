@@ -116,7 +116,7 @@ std::vector<float> flipped_filter_panels(const float* w, int k, const ConvGeomet
 // ((p stride_h + r) Wp + q stride_w) C; so for each filter row r,
 //   dw_r (K, S*C) += dy_n (K, P*Q) * B_r (P*Q, S*C)
 // is one GEMM over the pixels that reads the rows of B_r in place (no column matrix). dy_n is
-// packed into 8-row panels per image. A thread's partial is kept (R, K, S, C) and permuted into
+// packed into 8-row panels per image. A chunk's partial is kept (R, K, S, C) and permuted into
 // (K, C, R, S) when the partials are summed. Below two vectors of taps per filter row (the 3-channel
 // stem) the kernel would run mostly masked lanes, so that stays on im2col + OpenBLAS.
 bool filter_gradient_in_place(const ConvGeometry& g) { return int64_t{g.s} * g.c >= 16; }
@@ -142,6 +142,13 @@ void accumulate_filter_gradient(float* partial, const float* xn, const float* dy
                     true);
 }
 
+// The batch in chunks for the backward pass: enough for the threads to even out (a virtual
+// core that runs slower for a while takes fewer chunks), few enough that the filter gradient's
+// per-chunk partials stay small. A function of the batch alone, not of the thread count.
+constexpr int kImageChunks = 16;
+int image_chunks(int n) { return std::min(n, kImageChunks); }
+int chunk_begin(int chunk, int chunks, int n) { return static_cast<int>(int64_t{chunk} * n / chunks); }
+
 // Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
 int image_threads(int n) {
   const int threads = omp_get_max_threads();
@@ -165,7 +172,7 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
   const std::vector<float> panels = own_gemm ? pack_gemm_panels(w, k, taps, taps, 1) : std::vector<float>();
   const bool in_place = own_gemm && reads_padded_image(d.g);
   const PaddedTaps padded = in_place ? padded_taps(d.g) : PaddedTaps{};
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
   for (int n = 0; n < d.n; ++n) {
     const float* xn = x + n * d.x_image();
     float* yn = y + n * d.y_image();
@@ -208,8 +215,9 @@ void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
 // row by filter row in place (accumulate_filter_gradient); on OpenBLAS transposed,
 // dw^T (CRS, K) += col (CRS, PQ) * dy_n^T (PQ, K): with few output channels (16 in ResNet's
 // first stage) OpenBLAS runs this shape about twice as fast as dw (K, CRS) += dy_n * col^T.
-// Each thread accumulates its images into its own partial; the partials are added into dw in
-// thread order, so the result does not depend on scheduling.
+// The images are cut into a fixed number of chunks (image_chunks), handed to the threads as they
+// become free; each chunk accumulates its images into its own partial, and the partials are added
+// into dw in chunk order, so dw depends neither on the scheduling nor on the thread count.
 void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
                          const ConvDims& d) {
   const int threads = image_threads(d.n);
@@ -230,7 +238,8 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() ? 0 : col_size;
   const int64_t dcol_buffer = dx && !d.pointwise() && !dx_by_convolution ? col_size : 0;
   const int64_t per_thread = dw_buffer + dcol_buffer;
-  const int64_t partial_count = dw ? threads : 0;
+  const int chunks = image_chunks(d.n);
+  const int64_t partial_count = dw ? chunks : 0;
   Tensor scratch({threads * per_thread + partial_count * w_size});
   float* partials = scratch.data<float>() + threads * per_thread;
   std::memset(partials, 0, sizeof(float) * partial_count * w_size);
@@ -241,39 +250,42 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     else
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, out, pq);
   };
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num();
-    float* col_x = scratch.data<float>() + t * per_thread;  // or dy_n's panels
-    float* dcol = col_x + dw_buffer;
-    float* dwt = dw ? partials + t * w_size : nullptr;
-#pragma omp for schedule(static)
-    for (int n = 0; n < d.n; ++n) {
-      const float* xn = x + n * d.x_image();
-      const float* dyn = dy + n * d.y_image();
-      if (dx) {
-        float* dxn = dx + n * d.x_image();
-        if (dx_by_convolution) {
-          convolve_padded(dxn, dyn, panels_t.data(), d.g.c, dx_taps, dx_geometry);
-        } else if (d.pointwise()) {  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
-          input_gradient_gemm(dyn, dxn);
-        } else {
-          input_gradient_gemm(dyn, dcol);
-          std::memset(dxn, 0, sizeof(float) * d.x_image());
-          col2im_add(dxn, dcol, d.g);
-        }
-      }
-      if (dw_in_place) {
-        accumulate_filter_gradient(dwt, xn, dyn, col_x, k, dw_offsets, d.g);
-      } else if (dw) {
-        const float* col = xn;
-        if (!d.pointwise()) {
-          im2col(col_x, xn, d.g);
-          col = col_x;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, taps, k, pq, 1.0f, col, pq, dyn, pq, 1.0f, dwt, k);
+  // dx_n overwritten and dw_chunk += the filter gradient of image n, with the calling thread's
+  // buffers.
+  auto backward_image = [&](int n, float* col_x, float* dcol, float* dw_chunk) {
+    const float* xn = x + n * d.x_image();
+    const float* dyn = dy + n * d.y_image();
+    if (dx) {
+      float* dxn = dx + n * d.x_image();
+      if (dx_by_convolution) {
+        convolve_padded(dxn, dyn, panels_t.data(), d.g.c, dx_taps, dx_geometry);
+      } else if (d.pointwise()) {  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
+        input_gradient_gemm(dyn, dxn);
+      } else {
+        input_gradient_gemm(dyn, dcol);
+        std::memset(dxn, 0, sizeof(float) * d.x_image());
+        col2im_add(dxn, dcol, d.g);
       }
     }
+    if (dw_in_place) {
+      accumulate_filter_gradient(dw_chunk, xn, dyn, col_x, k, dw_offsets, d.g);
+    } else if (dw) {
+      const float* col = xn;
+      if (!d.pointwise()) {
+        im2col(col_x, xn, d.g);
+        col = col_x;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, taps, k, pq, 1.0f, col, pq, dyn, pq, 1.0f, dw_chunk, k);
+    }
+  };
+#pragma omp parallel num_threads(threads)
+  {
+    float* col_x = scratch.data<float>() + omp_get_thread_num() * per_thread;  // or dy_n's panels
+    float* dcol = col_x + dw_buffer;
+#pragma omp for schedule(dynamic)
+    for (int chunk = 0; chunk < chunks; ++chunk)
+      for (int n = chunk_begin(chunk, chunks, d.n); n < chunk_begin(chunk + 1, chunks, d.n); ++n)
+        backward_image(n, col_x, dcol, dw ? partials + chunk * w_size : nullptr);
   }
   if (!dw) return;
   // Where tap j = (c, r, s) of output channel o lies in a partial: (R, K, S, C) in place, else
@@ -289,7 +301,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     for (int j = 0; j < taps; ++j) {
       const int64_t at = partial_index(o, j);
       float sum = 0.0f;
-      for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * w_size + at];
+      for (int64_t chunk = 0; chunk < partial_count; ++chunk) sum += partials[chunk * w_size + at];
       dw[int64_t{o} * taps + j] += sum;
     }
 }
