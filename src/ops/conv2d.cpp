@@ -162,36 +162,81 @@ void add_bias_rows(float* y, const float* b, int k, int pq) {
   }
 }
 
+// The im2col path multiplies column blocks: small images (ResNet's 7x7 and 8x8 stages) side by
+// side, at least kMinBlockColumns columns, so the tiles are not mostly tails and per-call work;
+// large images in bands of output rows whose column matrix stays in L2 (the 7x7 stem's is 7 MiB
+// an image). Every output element is the same chain of multiply-adds whatever the blocking.
+constexpr int64_t kMinBlockColumns = 192;
+constexpr int64_t kBandBytes = 256 * 1024;
+
+struct ColumnBlocking {
+  int images;  // side by side in one block
+  int rows;    // output rows per band (of one image)
+};
+
+ColumnBlocking column_blocking(const ConvDims& d, int threads) {
+  const int64_t pq = d.g.col_cols();
+  if (pq < kMinBlockColumns) {
+    const int64_t wanted = (kMinBlockColumns + pq - 1) / pq, per_thread = std::max(1, d.n / threads);
+    return {static_cast<int>(std::min(wanted, per_thread)), d.g.p};
+  }
+  const int64_t row_bytes = d.taps() * d.g.q * int64_t{sizeof(float)};
+  return {1, static_cast<int>(std::clamp<int64_t>(kBandBytes / row_bytes, 1, d.g.p))};
+}
+
 void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const ConvDims& d) {
   const int threads = image_threads(d.n);
-  const int64_t col_size = d.taps() * d.g.col_cols();
-  Tensor scratch = d.pointwise() ? Tensor() : Tensor({threads * col_size});
-  const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
   const bool own_gemm = g_conv_gemm == ConvGemm::Own;
   const std::vector<float> panels = own_gemm ? pack_gemm_panels(w, k, taps, taps, 1) : std::vector<float>();
   const bool in_place = own_gemm && reads_padded_image(d.g);
   const PaddedTaps padded = in_place ? padded_taps(d.g) : PaddedTaps{};
+  const bool columns = !in_place && !d.pointwise();
+  const ColumnBlocking blocking = columns ? column_blocking(d, threads) : ColumnBlocking{1, d.g.p};
+  // Per thread: the column block and, for several images, their outputs side by side.
+  const int64_t block_columns = int64_t{blocking.images} * blocking.rows * d.g.q;
+  const int64_t col_size = columns ? d.taps() * block_columns : 0;
+  const int64_t out_size = blocking.images > 1 ? int64_t{k} * block_columns : 0;
+  Tensor scratch({threads * (col_size + out_size)});
+  const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
+  // c (k x n, ldc) = w * col (taps x n, ldb)
+  auto gemm = [&](int64_t n, const float* col, int64_t ldb, float* c, int64_t ldc) {
+    if (own_gemm)
+      small_gemm(k, n, taps, panels.data(), col, ldb, c, ldc, false);
+    else
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, static_cast<int>(n), taps, 1.0f, w, taps, col,
+                  static_cast<int>(ldb), 0.0f, c, static_cast<int>(ldc));
+  };
+  const int blocks = (d.n + blocking.images - 1) / blocking.images;
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
-  for (int n = 0; n < d.n; ++n) {
-    const float* xn = x + n * d.x_image();
-    float* yn = y + n * d.y_image();
+  for (int block = 0; block < blocks; ++block) {
+    const int n0 = block * blocking.images, images = std::min(blocking.images, d.n - n0);
+    const float* xn = x + n0 * d.x_image();
+    float* yn = y + n0 * d.y_image();
+    float* col = scratch.data<float>() + omp_get_thread_num() * (col_size + out_size);
     if (in_place) {
       convolve_padded(yn, xn, panels.data(), k, padded, d.g);
-      if (b) add_bias_rows(yn, b, k, pq);
-      continue;
+    } else if (d.pointwise()) {
+      gemm(pq, xn, pq, yn, pq);
+    } else if (images == 1) {
+      const float* padded_x = padded_image(xn, d.g);
+      for (int p0 = 0; p0 < d.g.p; p0 += blocking.rows) {
+        const int p1 = std::min(d.g.p, p0 + blocking.rows);
+        const int64_t n = int64_t{p1 - p0} * d.g.q;
+        im2col_rows(col, n, padded_x, d.g, p0, p1);
+        gemm(n, col, n, yn + int64_t{p0} * d.g.q, pq);
+      }
+    } else {
+      const int64_t n = int64_t{images} * pq;
+      for (int i = 0; i < images; ++i) im2col_rows(col + i * pq, n, padded_image(xn + i * d.x_image(), d.g), d.g, 0, d.g.p);
+      float* out = col + col_size;
+      gemm(n, col, n, out, n);
+      for (int i = 0; i < images; ++i)
+        for (int o = 0; o < k; ++o)
+          std::memcpy(yn + i * d.y_image() + int64_t{o} * pq, out + o * n + i * pq, sizeof(float) * pq);
     }
-    const float* col = xn;
-    if (!d.pointwise()) {
-      float* own = scratch.data<float>() + omp_get_thread_num() * col_size;
-      im2col(own, xn, d.g);
-      col = own;
-    }
-    if (own_gemm)
-      small_gemm(k, pq, taps, panels.data(), col, pq, yn, pq, false);
-    else
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, pq, taps, 1.0f, w, taps, col, pq, 0.0f, yn, pq);
-    if (b) add_bias_rows(yn, b, k, pq);
+    if (b)
+      for (int i = 0; i < images; ++i) add_bias_rows(yn + i * d.y_image(), b, k, pq);
   }
 }
 

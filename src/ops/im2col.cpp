@@ -57,16 +57,18 @@ void move_rows(typename RowMove<kScatter>::Col col_rows, typename RowMove<kScatt
       RowMove<kScatter>::one(col_rows, image, int64_t{p} * q_count + q, p * image_stride + int64_t{q} * step);
 }
 
-// Every tap (c, r, s) of the column matrix against the padded image, in that order.
+// Every tap (c, r, s) of the column matrix against the padded image, in that order, for output
+// rows [p0, p1): column row `tap` starts at col + tap * ld.
 template <bool kScatter>
-void move_taps(typename RowMove<kScatter>::Col col, typename RowMove<kScatter>::Image padded, const ConvGeometry& g) {
+void move_taps(typename RowMove<kScatter>::Col col, int64_t ld, typename RowMove<kScatter>::Image padded,
+               const ConvGeometry& g, int p0, int p1) {
   const int wp = g.w + 2 * g.pad_w;
-  const int64_t padded_plane = int64_t{g.h + 2 * g.pad_h} * wp;
+  const int64_t padded_plane = int64_t{g.h + 2 * g.pad_h} * wp, row_step = int64_t{g.stride_h} * wp;
   for (int c = 0; c < g.c; ++c)
     for (int r = 0; r < g.r; ++r)
       for (int s = 0; s < g.s; ++s)
-        move_rows<kScatter>(col + ((int64_t{c} * g.r + r) * g.s + s) * g.col_cols(),
-                            padded + c * padded_plane + int64_t{r} * wp + s, g.p, int64_t{g.stride_h} * wp, g.q,
+        move_rows<kScatter>(col + ((int64_t{c} * g.r + r) * g.s + s) * ld,
+                            padded + c * padded_plane + (p0 * row_step + int64_t{r} * wp) + s, p1 - p0, row_step, g.q,
                             g.stride_w);
 }
 
@@ -137,7 +139,11 @@ const float* padded_channels_last(const float* x, const ConvGeometry& g) {
   return padded.data();
 }
 
-void im2col(float* col, const float* x, const ConvGeometry& g) { move_taps<false>(col, padded_image(x, g), g); }
+void im2col(float* col, const float* x, const ConvGeometry& g) { im2col_rows(col, g.col_cols(), padded_image(x, g), g, 0, g.p); }
+
+void im2col_rows(float* col, int64_t ld, const float* padded, const ConvGeometry& g, int p0, int p1) {
+  move_taps<false>(col, ld, padded, g, p0, p1);
+}
 
 // The transpose of im2col: column rows are added into a zero-padded image in the order
 // (c, r, s, p, q), then its interior is added to dx, so every element of dx receives its terms
@@ -147,7 +153,7 @@ void col2im_add(float* dx, const float* col, const ConvGeometry& g) {
   const int64_t padded_plane = int64_t{g.h + 2 * g.pad_h} * wp, plane = int64_t{g.h} * g.w;
   thread_local std::vector<float> padded;
   padded.assign(static_cast<size_t>(g.c * padded_plane), 0.0f);
-  move_taps<true>(col, padded.data(), g);
+  move_taps<true>(col, g.col_cols(), padded.data(), g, 0, g.p);
   for (int c = 0; c < g.c; ++c)
     for (int h = 0; h < g.h; ++h) {
       float* __restrict out = dx + c * plane + int64_t{h} * g.w;

@@ -27,6 +27,9 @@ const float* padded_channels_last(const float* x, const ConvGeometry& g);
 
 // col: (C*R*S, P*Q) written; taps that fall into the padding are 0.  x: (C, H, W).
 void im2col(float* col, const float* x, const ConvGeometry& g);
+// The column matrix's part for output rows [p0, p1), (C*R*S, (p1 - p0) * Q), with row stride
+// ld, from an image already padded by padded_image.
+void im2col_rows(float* col, int64_t ld, const float* padded, const ConvGeometry& g, int p0, int p1);
 // dx: (C, H, W) += the column gradients scattered back (overlapping taps accumulate).
 void col2im_add(float* dx, const float* col, const ConvGeometry& g);
 

@@ -7,6 +7,7 @@
 #endif
 
 #include <algorithm>
+#include <vector>
 
 #include "ops/check.h"
 
@@ -57,13 +58,49 @@ int64_t first_equal(const float* plane, const PoolDims& d, const Window& win, fl
   return argmax_in(plane, d, win);
 }
 
+// One output row of max pooling. The outputs whose windows lie inside the row's columns are
+// computed together: each window element in argmax_in's order (rows, then columns) against the
+// running maxima of all of them, with the same rule, so the loop over the outputs vectorizes and
+// every value is the one argmax_in picks. Windows clipped at the left or right edge go through
+// argmax_in itself. `maxima` holds Q floats.
+void max_pool_row(float* y_row, const float* plane, const PoolDims& d, int op, float* maxima) {
+  const Pool2dParams& k = d.k;
+  const int hs = op * k.stride_h - k.pad_h, h0 = std::max(hs, 0), h1 = std::min(hs + k.kernel_h, d.h);
+  const int q_lo = std::min(d.q, (k.pad_w + k.stride_w - 1) / k.stride_w);
+  const int last_inside = d.w + k.pad_w - k.kernel_w;  // the largest window start * stride inside
+  const int q_hi = last_inside < 0 ? q_lo : std::clamp(last_inside / k.stride_w + 1, q_lo, d.q);
+  for (int oq = 0; oq < d.q; ++oq) {
+    if (oq == q_lo) oq = q_hi;
+    if (oq >= d.q) break;
+    y_row[oq] = plane[argmax_in(plane, d, window_of(d, op, oq))];
+  }
+  const int count = q_hi - q_lo, step = k.stride_w;
+  if (count <= 0) return;
+  const int w_first = q_lo * step - k.pad_w;
+  const float* first = plane + int64_t{h0} * d.w + w_first;
+  for (int i = 0; i < count; ++i) maxima[i] = first[i * step];
+  for (int ih = h0; ih < h1; ++ih)
+    for (int kw = 0; kw < k.kernel_w; ++kw) {
+      const float* __restrict in = plane + int64_t{ih} * d.w + w_first + kw;
+      float* __restrict m = maxima;
+      for (int i = 0; i < count; ++i) {
+        const float v = in[i * step];
+        m[i] = beats(v, m[i]) ? v : m[i];
+      }
+    }
+  std::copy(maxima, maxima + count, y_row + q_lo);
+}
+
 void max_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
-#pragma omp parallel for schedule(static) if (d.planes * d.in_plane() > 65536)
-  for (int64_t pl = 0; pl < d.planes; ++pl) {
-    const float* xp = x + pl * d.in_plane();
-    float* yp = y + pl * d.out_plane();
-    for (int op = 0; op < d.p; ++op)
-      for (int oq = 0; oq < d.q; ++oq) yp[int64_t{op} * d.q + oq] = xp[argmax_in(xp, d, window_of(d, op, oq))];
+#pragma omp parallel if (d.planes * d.in_plane() > 65536)
+  {
+    std::vector<float> maxima(static_cast<size_t>(d.q));
+#pragma omp for schedule(static)
+    for (int64_t pl = 0; pl < d.planes; ++pl) {
+      const float* xp = x + pl * d.in_plane();
+      float* yp = y + pl * d.out_plane();
+      for (int op = 0; op < d.p; ++op) max_pool_row(yp + int64_t{op} * d.q, xp, d, op, maxima.data());
+    }
   }
 }
 

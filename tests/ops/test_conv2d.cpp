@@ -210,7 +210,10 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{1, 17, 6, 9, 11, 3, 3, {2, 1, 1, 0}},
         ConvCase{3, 20, 7, 7, 13, 1, 1, {2, 2, 0, 0}},    // 1x1 stride 2
         ConvCase{2, 6, 9, 9, 5, 7, 7, {2, 2, 3, 3}},      // the ImageNet stem's shape class
-        ConvCase{2, 24, 12, 20, 10, 3, 3, {1, 1, 1, 1}}));
+        ConvCase{2, 24, 12, 20, 10, 3, 3, {1, 1, 1, 1}},
+        // A column matrix of 100 KB a row: the forward multiplies bands of 2 output rows, the
+        // last band 1 row.
+        ConvCase{2, 40, 26, 26, 5, 7, 7, {2, 2, 3, 3}}));
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
   const Conv2dParams p{2, 2, 1, 1};

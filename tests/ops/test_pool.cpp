@@ -89,6 +89,48 @@ TEST(MaxPool2d, NanPropagates) {
   EXPECT_EQ(dx.to_vector<float>()[0], 0.0f);
 }
 
+// The definition, one output at a time: the first window element (row-major) that no later one
+// beats, NaN winning over numbers and the first NaN over later ones.
+Tensor reference_max_pool(const Tensor& x, const Pool2dParams& p) {
+  const Shape out = ops::pool2d_output_shape(x.shape(), p);
+  const int64_t h = x.dim(2), w = x.dim(3);
+  Tensor y(out);
+  const float* xv = x.data<float>();
+  float* yv = y.data<float>();
+  for (int64_t plane = 0; plane < out[0] * out[1]; ++plane)
+    for (int64_t op = 0; op < out[2]; ++op)
+      for (int64_t oq = 0; oq < out[3]; ++oq) {
+        bool found = false;
+        float best = 0;
+        for (int64_t r = 0; r < p.kernel_h; ++r)
+          for (int64_t s = 0; s < p.kernel_w; ++s) {
+            const int64_t ih = op * p.stride_h - p.pad_h + r, iw = oq * p.stride_w - p.pad_w + s;
+            if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+            const float v = xv[(plane * h + ih) * w + iw];
+            if (!found || (!std::isnan(best) && (v > best || std::isnan(v)))) best = v;
+            found = true;
+          }
+        yv[(plane * out[2] + op) * out[3] + oq] = best;
+      }
+  return y;
+}
+
+// Wide planes (the outputs inside the columns are computed together) against the definition,
+// bitwise: ties between -0 and +0 keep the first, NaNs propagate.
+TEST(MaxPool2d, MatchesTheDefinitionOnWidePlanes) {
+  for (const Pool2dParams& p : {Pool2dParams{3, 3, 2, 2, 1, 1}, Pool2dParams{2, 2, 2, 2, 0, 0},
+                                Pool2dParams{3, 2, 1, 2, 1, 0}, Pool2dParams{5, 5, 3, 3, 2, 2}, Pool2dParams{3, 3, 1, 1, 1, 1}}) {
+    std::vector<float> v = test::random_small_ints({2, 3, 19, 37}, 30).to_vector<float>();
+    for (size_t i = 0; i < v.size(); i += 7) v[i] = (i / 7) % 2 ? -0.0f : 0.0f;
+    for (size_t i = 11; i < v.size(); i += 97) v[i] = std::numeric_limits<float>::quiet_NaN();
+    const Tensor x = Tensor::from_vector(v, {2, 3, 19, 37});
+    Tensor y(ops::pool2d_output_shape(x.shape(), p));
+    ops::max_pool2d_forward(y, x, p);
+    EXPECT_TRUE(test::bitwise_equal(y, reference_max_pool(x, p)))
+        << "kernel " << p.kernel_h << "x" << p.kernel_w << " stride " << p.stride_h << "," << p.stride_w;
+  }
+}
+
 TEST(AvgPool2d, ForwardBackwardClosedForm) {
   const Tensor x = iota_4x4();
   Tensor y({1, 1, 2, 2});
