@@ -278,40 +278,59 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
   const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && filter_gradient_in_place(d.g);
   const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
-  // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
-  // column gradient (dx through col2im).
-  const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() ? 0 : col_size;
-  const int64_t dcol_buffer = dx && !d.pointwise() && !dx_by_convolution ? col_size : 0;
-  const int64_t per_thread = dw_buffer + dcol_buffer;
   const int chunks = image_chunks(d.n);
+  // dx through col2im: on small images the column gradients of several images are one product
+  // (as in the forward), their dy gathered side by side.
+  const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution;
+  const int dx_images = dx_by_col2im && pq < kMinBlockColumns
+                            ? static_cast<int>(std::min<int64_t>((kMinBlockColumns + pq - 1) / pq, d.n / chunks))
+                            : 1;
+  const int64_t dx_columns = int64_t{dx_images} * pq;
+  // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
+  // column gradient and the gathered dy (dx through col2im).
+  const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() ? 0 : col_size;
+  const int64_t dcol_buffer = dx_by_col2im ? d.taps() * dx_columns + (dx_images > 1 ? k * dx_columns : 0) : 0;
+  const int64_t per_thread = dw_buffer + dcol_buffer;
   const int64_t partial_count = dw ? chunks : 0;
   Tensor scratch({threads * per_thread + partial_count * w_size});
   float* partials = scratch.data<float>() + threads * per_thread;
   std::memset(partials, 0, sizeof(float) * partial_count * w_size);
   const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
-  auto input_gradient_gemm = [&](const float* dyn, float* out) {  // out (C*R*S, PQ) = w^T * dy_n
+  // out (C*R*S, n) = w^T * g (K, n), both with row stride n.
+  auto input_gradient_gemm = [&](const float* g, int64_t n, float* out) {
     if (own_gemm)
-      small_gemm(taps, pq, k, panels_t.data(), dyn, pq, out, pq, false);
+      small_gemm(taps, n, k, panels_t.data(), g, n, out, n, false);
     else
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, pq, k, 1.0f, w, taps, dyn, pq, 0.0f, out, pq);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, static_cast<int>(n), k, 1.0f, w, taps, g,
+                  static_cast<int>(n), 0.0f, out, static_cast<int>(n));
   };
-  // dx_n overwritten and dw_chunk += the filter gradient of image n, with the calling thread's
-  // buffers.
-  auto backward_image = [&](int n, float* col_x, float* dcol, float* dw_chunk) {
+  // dx of images [n0, n0 + images) through their column gradients.
+  auto input_gradient_col2im = [&](int n0, int images, float* dcol) {
+    const float* g = dy + n0 * d.y_image();
+    const int64_t n = int64_t{images} * pq;
+    if (images > 1) {
+      float* gathered = dcol + d.taps() * dx_columns;
+      for (int i = 0; i < images; ++i)
+        for (int o = 0; o < k; ++o)
+          std::memcpy(gathered + o * n + i * pq, g + i * d.y_image() + int64_t{o} * pq, sizeof(float) * pq);
+      g = gathered;
+    }
+    input_gradient_gemm(g, n, dcol);
+    for (int i = 0; i < images; ++i) {
+      float* dxn = dx + (n0 + i) * d.x_image();
+      std::memset(dxn, 0, sizeof(float) * d.x_image());
+      col2im_add(dxn, dcol + i * pq, n, d.g);
+    }
+  };
+  // dx_n overwritten (but through col2im) and dw_chunk += the filter gradient of image n, with
+  // the calling thread's buffers.
+  auto backward_image = [&](int n, float* col_x, float* dw_chunk) {
     const float* xn = x + n * d.x_image();
     const float* dyn = dy + n * d.y_image();
-    if (dx) {
-      float* dxn = dx + n * d.x_image();
-      if (dx_by_convolution) {
-        convolve_padded(dxn, dyn, panels_t.data(), d.g.c, dx_taps, dx_geometry);
-      } else if (d.pointwise()) {  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
-        input_gradient_gemm(dyn, dxn);
-      } else {
-        input_gradient_gemm(dyn, dcol);
-        std::memset(dxn, 0, sizeof(float) * d.x_image());
-        col2im_add(dxn, dcol, d.g);
-      }
-    }
+    if (dx_by_convolution)
+      convolve_padded(dx + n * d.x_image(), dyn, panels_t.data(), d.g.c, dx_taps, dx_geometry);
+    else if (dx && d.pointwise())  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
+      input_gradient_gemm(dyn, pq, dx + n * d.x_image());
     if (dw_in_place) {
       accumulate_filter_gradient(dw_chunk, xn, dyn, col_x, k, dw_offsets, d.g);
     } else if (dw) {
@@ -328,9 +347,12 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     float* col_x = scratch.data<float>() + omp_get_thread_num() * per_thread;  // or dy_n's panels
     float* dcol = col_x + dw_buffer;
 #pragma omp for schedule(dynamic)
-    for (int chunk = 0; chunk < chunks; ++chunk)
-      for (int n = chunk_begin(chunk, chunks, d.n); n < chunk_begin(chunk + 1, chunks, d.n); ++n)
-        backward_image(n, col_x, dcol, dw ? partials + chunk * w_size : nullptr);
+    for (int chunk = 0; chunk < chunks; ++chunk) {
+      const int first = chunk_begin(chunk, chunks, d.n), end = chunk_begin(chunk + 1, chunks, d.n);
+      if (dx_by_col2im)
+        for (int n0 = first; n0 < end; n0 += dx_images) input_gradient_col2im(n0, std::min(dx_images, end - n0), dcol);
+      for (int n = first; n < end; ++n) backward_image(n, col_x, dw ? partials + chunk * w_size : nullptr);
+    }
   }
   if (!dw) return;
   // Where tap j = (c, r, s) of output channel o lies in a partial: (R, K, S, C) in place, else

@@ -148,12 +148,12 @@ void im2col_rows(float* col, int64_t ld, const float* padded, const ConvGeometry
 // The transpose of im2col: column rows are added into a zero-padded image in the order
 // (c, r, s, p, q), then its interior is added to dx, so every element of dx receives its terms
 // in the order of the plain loop.
-void col2im_add(float* dx, const float* col, const ConvGeometry& g) {
+void col2im_add(float* dx, const float* col, int64_t ld, const ConvGeometry& g) {
   const int wp = g.w + 2 * g.pad_w;
   const int64_t padded_plane = int64_t{g.h + 2 * g.pad_h} * wp, plane = int64_t{g.h} * g.w;
   thread_local std::vector<float> padded;
   padded.assign(static_cast<size_t>(g.c * padded_plane), 0.0f);
-  move_taps<true>(col, g.col_cols(), padded.data(), g, 0, g.p);
+  move_taps<true>(col, ld, padded.data(), g, 0, g.p);
   for (int c = 0; c < g.c; ++c)
     for (int h = 0; h < g.h; ++h) {
       float* __restrict out = dx + c * plane + int64_t{h} * g.w;

@@ -30,7 +30,8 @@ void im2col(float* col, const float* x, const ConvGeometry& g);
 // The column matrix's part for output rows [p0, p1), (C*R*S, (p1 - p0) * Q), with row stride
 // ld, from an image already padded by padded_image.
 void im2col_rows(float* col, int64_t ld, const float* padded, const ConvGeometry& g, int p0, int p1);
-// dx: (C, H, W) += the column gradients scattered back (overlapping taps accumulate).
-void col2im_add(float* dx, const float* col, const ConvGeometry& g);
+// dx: (C, H, W) += the column gradients (C*R*S, P*Q), row stride ld, scattered back
+// (overlapping taps accumulate).
+void col2im_add(float* dx, const float* col, int64_t ld, const ConvGeometry& g);
 
 }  // namespace bmc::ops

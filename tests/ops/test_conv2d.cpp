@@ -213,7 +213,10 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{2, 24, 12, 20, 10, 3, 3, {1, 1, 1, 1}},
         // A column matrix of 100 KB a row: the forward multiplies bands of 2 output rows, the
         // last band 1 row.
-        ConvCase{2, 40, 26, 26, 5, 7, 7, {2, 2, 3, 3}}));
+        ConvCase{2, 40, 26, 26, 5, 7, 7, {2, 2, 3, 3}},
+        // 40 images in 16 chunks of 2 or 3: small images side by side in the input gradient's
+        // product, pairs and a single one.
+        ConvCase{40, 3, 6, 6, 4, 3, 3, {2, 2, 1, 1}}));
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
   const Conv2dParams p{2, 2, 1, 1};
