@@ -116,7 +116,7 @@ std::vector<float> flipped_filter_panels(const float* w, int k, const ConvGeomet
 // ((p stride_h + r) Wp + q stride_w) C; so for each filter row r,
 //   dw_r (K, S*C) += dy_n (K, P*Q) * B_r (P*Q, S*C)
 // is one GEMM over the pixels that reads the rows of B_r in place (no column matrix). dy_n is
-// packed into 8-row panels per image. A chunk's partial is kept (R, K, S, C) and permuted into
+// packed into 8-row panels per image. A thread's partial is kept (R, K, S, C) and permuted into
 // (K, C, R, S) when the partials are summed. Below two vectors of taps per filter row (the 3-channel
 // stem) the kernel would run mostly masked lanes, so that stays on im2col + OpenBLAS.
 bool filter_gradient_in_place(const ConvGeometry& g) { return int64_t{g.s} * g.c >= 16; }
@@ -142,11 +142,10 @@ void accumulate_filter_gradient(float* partial, const float* xn, const float* dy
                     true);
 }
 
-// The batch in chunks for the backward pass: enough for the threads to even out (a virtual
-// core that runs slower for a while takes fewer chunks), few enough that the filter gradient's
-// per-chunk partials stay small. A function of the batch alone, not of the thread count.
-constexpr int kImageChunks = 16;
-int image_chunks(int n) { return std::min(n, kImageChunks); }
+// The batch in one contiguous chunk of images per thread for the backward pass, each with its own
+// filter-gradient partial: with one thread per rank, N data-parallel ranks then sum their images
+// in the same order as one process of N threads (the ranks' all-reduce adds the partials as the
+// threads' sum does), so the two agree to the rounding of that last sum.
 int chunk_begin(int chunk, int chunks, int n) { return static_cast<int>(int64_t{chunk} * n / chunks); }
 
 // Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
@@ -260,9 +259,8 @@ void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
 // row by filter row in place (accumulate_filter_gradient); on OpenBLAS transposed,
 // dw^T (CRS, K) += col (CRS, PQ) * dy_n^T (PQ, K): with few output channels (16 in ResNet's
 // first stage) OpenBLAS runs this shape about twice as fast as dw (K, CRS) += dy_n * col^T.
-// The images are cut into a fixed number of chunks (image_chunks), handed to the threads as they
-// become free; each chunk accumulates its images into its own partial, and the partials are added
-// into dw in chunk order, so dw depends neither on the scheduling nor on the thread count.
+// Each thread accumulates its chunk of images into its own partial; the partials are added into
+// dw in thread order, so the result does not depend on scheduling.
 void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
                          const ConvDims& d) {
   const int threads = image_threads(d.n);
@@ -278,7 +276,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
   const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && filter_gradient_in_place(d.g);
   const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
-  const int chunks = image_chunks(d.n);
+  const int chunks = threads;
   // dx through col2im: on small images the column gradients of several images are one product
   // (as in the forward), their dy gathered side by side.
   const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution;
@@ -346,7 +344,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   {
     float* col_x = scratch.data<float>() + omp_get_thread_num() * per_thread;  // or dy_n's panels
     float* dcol = col_x + dw_buffer;
-#pragma omp for schedule(dynamic)
+#pragma omp for schedule(static)
     for (int chunk = 0; chunk < chunks; ++chunk) {
       const int first = chunk_begin(chunk, chunks, d.n), end = chunk_begin(chunk + 1, chunks, d.n);
       if (dx_by_col2im)

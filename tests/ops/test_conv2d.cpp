@@ -214,8 +214,8 @@ INSTANTIATE_TEST_SUITE_P(
         // A column matrix of 100 KB a row: the forward multiplies bands of 2 output rows, the
         // last band 1 row.
         ConvCase{2, 40, 26, 26, 5, 7, 7, {2, 2, 3, 3}},
-        // 40 images in 16 chunks of 2 or 3: small images side by side in the input gradient's
-        // product, pairs and a single one.
+        // 40 small images: up to 22 side by side in the input gradient's product (as many as a
+        // thread's share).
         ConvCase{40, 3, 6, 6, 4, 3, 3, {2, 2, 1, 1}}));
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
@@ -250,12 +250,12 @@ TEST(Conv2d, BackwardSkipsUndefinedGradients) {
   EXPECT_TRUE(test::bitwise_equal(db_only, db));
 }
 
-// dw is summed per fixed chunk of images, the chunks in order, whatever thread ran them: one
-// thread and all threads give the same bits on real-valued data.
+// The per-thread dw partials are summed in thread order: the forward, dx and db must not depend
+// on the thread count, dw only by rounding.
 TEST(Conv2d, SameResultWithOneThread) {
   const Conv2dParams p{1, 1, 1, 1};
   // 4 channels: the filter gradient on OpenBLAS; 16 and 21 images of 16 channels: in place, 21
-  // in uneven chunks.
+  // split unevenly over the threads.
   for (const auto& [n, c] : std::vector<std::pair<int64_t, int64_t>>{{6, 4}, {16, 16}, {21, 16}}) {
     const Tensor x = test::random_uniform({n, c, 6, 6}, 16), w = test::random_uniform({3, c, 3, 3}, 17);
     const Tensor dy = test::random_uniform(ops::conv2d_output_shape(x.shape(), w.shape(), p), 18);
@@ -271,7 +271,7 @@ TEST(Conv2d, SameResultWithOneThread) {
     EXPECT_TRUE(test::bitwise_equal(y1, y)) << n << " images";  // per-image work is identical whatever the split
     EXPECT_TRUE(test::bitwise_equal(dx1, dx)) << n << " images";
     EXPECT_TRUE(test::bitwise_equal(db1, db)) << n << " images";
-    EXPECT_TRUE(test::bitwise_equal(dw1, dw)) << n << " images";
+    EXPECT_TRUE(test::nmse_below(dw1, dw, test::tol::kReductionNmse)) << n << " images";
   }
 }
 
