@@ -142,11 +142,11 @@ void accumulate_filter_gradient(float* partial, const float* xn, const float* dy
                     true);
 }
 
-// The batch in one contiguous chunk of images per thread for the backward pass, each with its own
-// filter-gradient partial: with one thread per rank, N data-parallel ranks then sum their images
-// in the same order as one process of N threads (the ranks' all-reduce adds the partials as the
-// threads' sum does), so the two agree to the rounding of that last sum.
-int chunk_begin(int chunk, int chunks, int n) { return static_cast<int>(int64_t{chunk} * n / chunks); }
+// The first of thread t's contiguous share of n images in the backward pass. Each share has its
+// own filter-gradient partial: with one thread per rank, N data-parallel ranks then sum their
+// images in the same order as one process of N threads (the ranks' all-reduce adds the partials
+// as the threads' sum does), so the two agree to the rounding of that last sum.
+int share_begin(int t, int threads, int n) { return static_cast<int>(int64_t{t} * n / threads); }
 
 // Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
 int image_threads(int n) {
@@ -173,12 +173,14 @@ struct ColumnBlocking {
   int rows;    // output rows per band (of one image)
 };
 
+// Images of pq pixels to put side by side: enough for kMinBlockColumns, at most a thread's share.
+int images_side_by_side(int64_t pq, int n, int threads) {
+  return static_cast<int>(std::min<int64_t>((kMinBlockColumns + pq - 1) / pq, std::max(1, n / threads)));
+}
+
 ColumnBlocking column_blocking(const ConvDims& d, int threads) {
   const int64_t pq = d.g.col_cols();
-  if (pq < kMinBlockColumns) {
-    const int64_t wanted = (kMinBlockColumns + pq - 1) / pq, per_thread = std::max(1, d.n / threads);
-    return {static_cast<int>(std::min(wanted, per_thread)), d.g.p};
-  }
+  if (pq < kMinBlockColumns) return {images_side_by_side(pq, d.n, threads), d.g.p};
   const int64_t row_bytes = d.taps() * d.g.q * int64_t{sizeof(float)};
   return {1, static_cast<int>(std::clamp<int64_t>(kBandBytes / row_bytes, 1, d.g.p))};
 }
@@ -259,7 +261,7 @@ void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
 // row by filter row in place (accumulate_filter_gradient); on OpenBLAS transposed,
 // dw^T (CRS, K) += col (CRS, PQ) * dy_n^T (PQ, K): with few output channels (16 in ResNet's
 // first stage) OpenBLAS runs this shape about twice as fast as dw (K, CRS) += dy_n * col^T.
-// Each thread accumulates its chunk of images into its own partial; the partials are added into
+// Each thread accumulates its share of images (share_begin) into its own partial; the partials are added into
 // dw in thread order, so the result does not depend on scheduling.
 void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
                          const ConvDims& d) {
@@ -276,20 +278,17 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
   const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && filter_gradient_in_place(d.g);
   const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
-  const int chunks = threads;
   // dx through col2im: on small images the column gradients of several images are one product
   // (as in the forward), their dy gathered side by side.
   const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution;
-  const int dx_images = dx_by_col2im && pq < kMinBlockColumns
-                            ? static_cast<int>(std::min<int64_t>((kMinBlockColumns + pq - 1) / pq, d.n / chunks))
-                            : 1;
+  const int dx_images = dx_by_col2im && pq < kMinBlockColumns ? images_side_by_side(pq, d.n, threads) : 1;
   const int64_t dx_columns = int64_t{dx_images} * pq;
   // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
   // column gradient and the gathered dy (dx through col2im).
   const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() ? 0 : col_size;
   const int64_t dcol_buffer = dx_by_col2im ? d.taps() * dx_columns + (dx_images > 1 ? k * dx_columns : 0) : 0;
   const int64_t per_thread = dw_buffer + dcol_buffer;
-  const int64_t partial_count = dw ? chunks : 0;
+  const int64_t partial_count = dw ? threads : 0;
   Tensor scratch({threads * per_thread + partial_count * w_size});
   float* partials = scratch.data<float>() + threads * per_thread;
   std::memset(partials, 0, sizeof(float) * partial_count * w_size);
@@ -320,9 +319,9 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       col2im_add(dxn, dcol + i * pq, n, d.g);
     }
   };
-  // dx_n overwritten (but through col2im) and dw_chunk += the filter gradient of image n, with
+  // dx_n overwritten (but through col2im) and dw_share += the filter gradient of image n, with
   // the calling thread's buffers.
-  auto backward_image = [&](int n, float* col_x, float* dw_chunk) {
+  auto backward_image = [&](int n, float* col_x, float* dw_share) {
     const float* xn = x + n * d.x_image();
     const float* dyn = dy + n * d.y_image();
     if (dx_by_convolution)
@@ -330,27 +329,26 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     else if (dx && d.pointwise())  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
       input_gradient_gemm(dyn, pq, dx + n * d.x_image());
     if (dw_in_place) {
-      accumulate_filter_gradient(dw_chunk, xn, dyn, col_x, k, dw_offsets, d.g);
+      accumulate_filter_gradient(dw_share, xn, dyn, col_x, k, dw_offsets, d.g);
     } else if (dw) {
       const float* col = xn;
       if (!d.pointwise()) {
         im2col(col_x, xn, d.g);
         col = col_x;
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, taps, k, pq, 1.0f, col, pq, dyn, pq, 1.0f, dw_chunk, k);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, taps, k, pq, 1.0f, col, pq, dyn, pq, 1.0f, dw_share, k);
     }
   };
 #pragma omp parallel num_threads(threads)
   {
-    float* col_x = scratch.data<float>() + omp_get_thread_num() * per_thread;  // or dy_n's panels
+    const int t = omp_get_thread_num();
+    float* col_x = scratch.data<float>() + t * per_thread;  // or dy_n's panels
     float* dcol = col_x + dw_buffer;
-#pragma omp for schedule(static)
-    for (int chunk = 0; chunk < chunks; ++chunk) {
-      const int first = chunk_begin(chunk, chunks, d.n), end = chunk_begin(chunk + 1, chunks, d.n);
-      if (dx_by_col2im)
-        for (int n0 = first; n0 < end; n0 += dx_images) input_gradient_col2im(n0, std::min(dx_images, end - n0), dcol);
-      for (int n = first; n < end; ++n) backward_image(n, col_x, dw ? partials + chunk * w_size : nullptr);
-    }
+    const int team = omp_get_num_threads();  // may be fewer than asked for: every image still gets a share
+    const int first = share_begin(t, team, d.n), end = share_begin(t + 1, team, d.n);
+    if (dx_by_col2im)
+      for (int n0 = first; n0 < end; n0 += dx_images) input_gradient_col2im(n0, std::min(dx_images, end - n0), dcol);
+    for (int n = first; n < end; ++n) backward_image(n, col_x, dw ? partials + t * w_size : nullptr);
   }
   if (!dw) return;
   // Where tap j = (c, r, s) of output channel o lies in a partial: (R, K, S, C) in place, else
@@ -366,7 +364,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     for (int j = 0; j < taps; ++j) {
       const int64_t at = partial_index(o, j);
       float sum = 0.0f;
-      for (int64_t chunk = 0; chunk < partial_count; ++chunk) sum += partials[chunk * w_size + at];
+      for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * w_size + at];
       dw[int64_t{o} * taps + j] += sum;
     }
 }
