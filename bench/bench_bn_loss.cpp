@@ -1,8 +1,9 @@
-// Batch norm (training forward, backward) on a ResNet-20 stage-1 activation, batch 128
-// (128, 16, 32, 32); softmax cross-entropy forward and backward on CIFAR-10 logits (128, 10); axpy
+// Batch norm (training forward, backward; alone and with the ReLU after it in the same pass) on a
+// ResNet-20 stage-1 activation, batch 128 (128, 16, 32, 32); softmax cross-entropy forward and backward on CIFAR-10 logits (128, 10); axpy
 // on the same activation size (gradient accumulation at residual branch points). Names match
 // bench/torch_bn_loss.py (PyTorch CPU, 2 threads):
-// BM_{batch_norm_train_fwd,batch_norm_bwd,axpy}/{cpu,cuda}/n128_c16_h32_w32 and
+// BM_{batch_norm,batch_norm_relu}_{train_fwd,bwd}/{cpu,cuda}/n128_c16_h32_w32,
+// BM_axpy/{cpu,cuda}/n128_c16_h32_w32 and
 // BM_softmax_xent_{fwd,bwd}/{cpu,cuda}/n128_k10.
 #include <benchmark/benchmark.h>
 
@@ -53,6 +54,10 @@ struct BnState {
     bmc::ops::batch_norm_forward_train(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var,
                                        0.1f, 1e-5f);
   }
+  void train_relu() {
+    bmc::ops::batch_norm_relu_forward_train(y, saved_mean, saved_invstd, x, gamma, beta, running_mean,
+                                            running_var, 0.1f, 1e-5f);
+  }
 };
 
 void bn_train_fwd(benchmark::State& state, Device device) {
@@ -73,6 +78,26 @@ void bn_bwd(benchmark::State& state, Device device) {
     sync(device);
   }
   state.SetBytesProcessed(state.iterations() * 5 * s.x.nbytes());  // x and dy twice, dx once
+}
+
+void bn_relu_train_fwd(benchmark::State& state, Device device) {
+  BnState s(device);
+  for (auto _ : state) {
+    s.train_relu();
+    sync(device);
+  }
+  state.SetBytesProcessed(state.iterations() * 3 * s.x.nbytes());
+}
+
+void bn_relu_bwd(benchmark::State& state, Device device) {
+  BnState s(device);
+  s.train_relu();
+  for (auto _ : state) {
+    bmc::ops::batch_norm_relu_backward(s.dx, s.dgamma, s.dbeta, s.dy, s.y, s.x, s.gamma, s.saved_mean,
+                                       s.saved_invstd, 1e-5f);
+    sync(device);
+  }
+  state.SetBytesProcessed(state.iterations() * 7 * s.x.nbytes());  // x, dy and y twice, dx once
 }
 
 void axpy(benchmark::State& state, Device device) {
@@ -125,6 +150,8 @@ bool register_bn_loss_benchmarks() {
     void (*fn)(benchmark::State&, Device);
   } benches[] = {{"batch_norm_train_fwd", kBnShape, bn_train_fwd},
                  {"batch_norm_bwd", kBnShape, bn_bwd},
+                 {"batch_norm_relu_train_fwd", kBnShape, bn_relu_train_fwd},
+                 {"batch_norm_relu_bwd", kBnShape, bn_relu_bwd},
                  {"axpy", kBnShape, axpy},
                  {"softmax_xent_fwd", kXentShape, xent_fwd},
                  {"softmax_xent_bwd", kXentShape, xent_bwd}};

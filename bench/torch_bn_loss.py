@@ -3,7 +3,8 @@ JSON object {benchmark_name: seconds_per_iteration}.
 
 Run with Debian's python3-torch:  /usr/bin/python3 bench/torch_bn_loss.py
 Batch norm calls aten's native_batch_norm / native_batch_norm_backward (what nn.BatchNorm2d and
-its autograd node run); the cross-entropy forward is F.cross_entropy plus the softmax bmc keeps
+its autograd node run), and with the ReLU after it (torch.relu, and threshold_backward in the
+backward, as autograd runs them); the cross-entropy forward is F.cross_entropy plus the softmax bmc keeps
 for the backward, and the backward calls the two aten kernels autograd runs for F.cross_entropy
 (nll_loss_backward, _log_softmax_backward_data) without the autograd engine's overhead.
 """
@@ -46,6 +47,20 @@ def main():
         results[f"BM_batch_norm_bwd/cpu/{BN}"] = seconds_per_iter(
             lambda: torch.ops.aten.native_batch_norm_backward(
                 dy, x, gamma, running_mean, running_var, save_mean, save_invstd, True, 1e-5, [True, True, True]))
+
+        def bn_relu_forward():
+            out, _, _ = torch.ops.aten.native_batch_norm(x, gamma, beta, running_mean, running_var, True, 0.1, 1e-5)
+            return torch.relu(out)
+
+        results[f"BM_batch_norm_relu_train_fwd/cpu/{BN}"] = seconds_per_iter(bn_relu_forward)
+        relu_out = bn_relu_forward()
+
+        def bn_relu_backward():
+            grad = torch.ops.aten.threshold_backward(dy, relu_out, 0)
+            return torch.ops.aten.native_batch_norm_backward(
+                grad, x, gamma, running_mean, running_var, save_mean, save_invstd, True, 1e-5, [True, True, True])
+
+        results[f"BM_batch_norm_relu_bwd/cpu/{BN}"] = seconds_per_iter(bn_relu_backward)
         y = x.clone()
         results[f"BM_axpy/cpu/{BN}"] = seconds_per_iter(lambda: y.add_(dy, alpha=1e-3))
 

@@ -29,24 +29,32 @@ Tensor BatchNorm2d::forward_impl(const Tensor& x) {
             x.describe());
   Tensor y(x.shape(), DType::F32, x.device());
   if (!training()) {
-    ops::batch_norm_forward_eval(y, x, weight_.value, bias_.value, running_mean_.value, running_var_.value, kEps);
+    const auto normalize = relu_fused_ ? ops::batch_norm_relu_forward_eval : ops::batch_norm_forward_eval;
+    normalize(y, x, weight_.value, bias_.value, running_mean_.value, running_var_.value, kEps);
     return y;
   }
   saved_mean_ = Tensor({c}, DType::F32, x.device());
   saved_invstd_ = Tensor({c}, DType::F32, x.device());
-  ops::batch_norm_forward_train(y, saved_mean_, saved_invstd_, x, weight_.value, bias_.value, running_mean_.value,
-                                running_var_.value, kMomentum, kEps, across_ranks());
+  const auto normalize = relu_fused_ ? ops::batch_norm_relu_forward_train : ops::batch_norm_forward_train;
+  normalize(y, saved_mean_, saved_invstd_, x, weight_.value, bias_.value, running_mean_.value, running_var_.value,
+            kMomentum, kEps, across_ranks());
   ++batches_tracked_;
   x_ = x.view(x.shape());
+  relu_y_ = relu_fused_ ? y.view(y.shape()) : Tensor();
   return y;
 }
 
 Tensor BatchNorm2d::backward_impl(const Tensor& dy) {
   BMC_CHECK(x_.defined(), "BatchNorm2d.backward needs a training-mode forward");
   Tensor dx(x_.shape(), DType::F32, dy.device());
-  ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_, kEps,
-                           across_ranks());
+  if (relu_y_.defined())
+    ops::batch_norm_relu_backward(dx, weight_.grad, bias_.grad, dy, relu_y_, x_, weight_.value, saved_mean_,
+                                  saved_invstd_, kEps, across_ranks());
+  else
+    ops::batch_norm_backward(dx, weight_.grad, bias_.grad, dy, x_, weight_.value, saved_mean_, saved_invstd_, kEps,
+                             across_ranks());
   x_ = Tensor();
+  relu_y_ = Tensor();
   return dx;
 }
 

@@ -18,6 +18,10 @@ class BatchNorm2d : public Module {
   explicit BatchNorm2d(int64_t channels);
   int64_t num_batches_tracked() const { return batches_tracked_; }
 
+  // Whether the next forward also runs the ReLU after this layer, in the same pass over the
+  // tensor, and its backward that ReLU's backward (nn/fusion.h decides, before each forward).
+  void set_relu_fused(bool on) { relu_fused_ = on; }
+
   // The batch counter is counted on the host (one device write per step and layer would stall
   // the GPU stream) and written into the buffer only when the buffers are read.
   void flush_host_state() override;
@@ -34,7 +38,9 @@ class BatchNorm2d : public Module {
   Buffer& running_var_;
   Buffer& num_batches_tracked_;
   int64_t batches_tracked_ = 0;
+  bool relu_fused_ = false;
   Tensor x_, saved_mean_, saved_invstd_;  // from the last training forward
+  Tensor relu_y_;                         // its output, when it ran the ReLU too
 };
 
 }  // namespace bmc::nn

@@ -1,6 +1,7 @@
 #include "nn/module.h"
 
 #include "core/profile.h"
+#include "nn/fusion.h"
 
 namespace bmc::nn {
 
@@ -117,13 +118,20 @@ int Chain::describe(GraphBuilder& g, const std::string& name, int input) {
 
 Tensor Chain::forward_impl(const Tensor& x) {
   Tensor h = x.view(x.shape());
-  for (Module* m : modules_) h = m->forward(h);
+  ran_inside_previous_.assign(modules_.size(), 0);
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    Module* next = i + 1 < modules_.size() ? modules_[i + 1] : nullptr;
+    const bool fused = fuse_relu_into(*modules_[i], next);
+    h = modules_[i]->forward(h);
+    if (fused) ran_inside_previous_[++i] = 1;
+  }
   return h;
 }
 
 Tensor Chain::backward_impl(const Tensor& dy) {
   Tensor g = dy.view(dy.shape());
-  for (auto it = modules_.rbegin(); it != modules_.rend(); ++it) g = (*it)->backward(g);
+  for (size_t i = modules_.size(); i-- > 0;)
+    if (!ran_inside_previous_[i]) g = modules_[i]->backward(g);
   return g;
 }
 

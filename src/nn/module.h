@@ -33,6 +33,9 @@ class Module {
   // Removes the transforms whose describe() starts with `kind` (all of them for ""); returns how many.
   size_t remove_transforms(const std::string& kind = "");
   void visit_transforms(const std::function<void(TransformSide, size_t, ActivationTransform&)>& fn);
+  bool has_transforms(TransformSide side) const {
+    return !(side == TransformSide::Input ? input_transforms_ : output_transforms_).empty();
+  }
 
   // The module's place in the layer graph (nn/graph.h). A leaf adds one node of graph_role()
   // reading `input` and returns its index; containers override describe() to add their children.
@@ -112,6 +115,7 @@ class Chain : public Module {
  private:
   std::vector<Module*> modules_;
   std::vector<std::string> names_;
+  std::vector<char> ran_inside_previous_;  // by the last forward: a ReLU fused into the module before it
 };
 
 // torch.nn.Sequential: a Chain whose children are named "0", "1", ...

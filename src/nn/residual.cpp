@@ -1,6 +1,8 @@
 #include "nn/residual.h"
 
+#include "nn/fusion.h"
 #include "ops/elementwise.h"
+#include "ops/relu.h"
 
 namespace bmc::nn {
 
@@ -26,21 +28,35 @@ int ResidualBlock::describe(GraphBuilder& g, const std::string& name, int input)
 Tensor ResidualBlock::forward_impl(const Tensor& x) {
   Tensor h = x.view(x.shape());
   for (Step& step : main_) {
+    step.relu_fused = fuse_relu_into(*step.layer, step.relu.get());
     h = step.layer->forward(h);
-    if (step.relu) h = step.relu->forward(h);
+    if (step.relu && !step.relu_fused) h = step.relu->forward(h);
   }
   h = add_inputs_[0].forward(h);
   const Tensor s = shortcut_ ? add_inputs_[1].forward(shortcut_->forward(x)) : add_inputs_[1].forward(x);
-  ops::add_forward(h, h, s);
-  return out_relu_.forward(h);
+  if (!relu_fusable(out_relu_)) {
+    out_y_ = Tensor();
+    ops::add_forward(h, h, s);
+    return out_relu_.forward(h);
+  }
+  ops::add_relu_forward(h, h, s);
+  out_y_ = h.view(h.shape());
+  return h;
 }
 
 Tensor ResidualBlock::backward_impl(const Tensor& dy) {
-  const Tensor g = out_relu_.backward(dy);
+  Tensor g;
+  if (out_y_.defined()) {
+    g = Tensor(dy.shape(), DType::F32, dy.device());
+    ops::relu_backward(g, dy, out_y_);
+    out_y_ = Tensor();
+  } else {
+    g = out_relu_.backward(dy);
+  }
   const Tensor g_shortcut = add_inputs_[1].backward(g);
   Tensor dx = add_inputs_[0].backward(g);
   for (auto it = main_.rbegin(); it != main_.rend(); ++it) {
-    if (it->relu) dx = it->relu->backward(dx);
+    if (it->relu && !it->relu_fused) dx = it->relu->backward(dx);
     dx = it->layer->backward(dx);
   }
   if (shortcut_) {

@@ -45,12 +45,14 @@ class ResidualBlock : public Module {
     std::string name;
     Module* layer;
     std::unique_ptr<ReLU> relu;  // not a child: it has no state PyTorch would save
+    bool relu_fused = false;     // by the last forward, into the layer (nn/fusion.h)
   };
   std::vector<Step> main_;
   Module* shortcut_ = nullptr;  // identity when null
   std::string shortcut_name_;
   std::array<Identity, 2> add_inputs_;  // not children either
   ReLU out_relu_;
+  Tensor out_y_;  // the block's output, when the last forward ran out_relu_'s ReLU inside the add
 };
 
 }  // namespace bmc::nn

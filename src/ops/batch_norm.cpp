@@ -2,12 +2,14 @@
 
 #if BMC_HAS_CUDA
 #include "ops/batch_norm_cuda.h"
+#include "ops/relu_cuda.h"
 #endif
 
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "kernels/activation.cuh"
 #include "ops/check.h"
 
 namespace bmc::ops {
@@ -67,30 +69,36 @@ Double4 load_double4(const float* p) {
   return __builtin_convertvector(f, Double4);
 }
 
-// y = (x - mean) * invstd * gamma + beta for channel c, as y = x * a + b.
+// y = (x - mean) * invstd * gamma + beta for channel c, as y = x * a + b; then y = relu(y) when
+// `relu` (the ReLU after a batch norm in the same pass: the same values as a ReLU run afterwards).
 void normalize_channel(float* y, const float* x, const BnDims& d, int64_t c, double mean, double invstd,
-                       float gamma, float beta) {
+                       float gamma, float beta, bool relu) {
   const double a = invstd * gamma;
   const double b = beta - mean * a;
   for (int64_t o = 0; o < d.outer; ++o) {
     const int64_t base = (o * d.channels + c) * d.inner;
     // y may be x (in place): each element is read before it is written, so vectors are safe, and
     // without the pragma GCC kept this loop scalar for fear of other overlaps.
+    if (relu) {
 #pragma omp simd
-    for (int64_t i = 0; i < d.inner; ++i) y[base + i] = static_cast<float>(x[base + i] * a + b);
+      for (int64_t i = 0; i < d.inner; ++i) y[base + i] = bmc::relu(static_cast<float>(x[base + i] * a + b));
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < d.inner; ++i) y[base + i] = static_cast<float>(x[base + i] * a + b);
+    }
   }
 }
 
 void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x,
                           const float* gamma, const float* beta, float* running_mean, float* running_var,
-                          float momentum, float eps, const BnDims& d) {
+                          float momentum, float eps, const BnDims& d, bool relu) {
   const double m = momentum;
   const double count = static_cast<double>(d.per_channel());
 #pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
   for (int64_t c = 0; c < d.channels; ++c) {
     const ChannelStats s = channel_stats(x, d, c);
     const double invstd = 1.0 / std::sqrt(s.var_biased + eps);
-    normalize_channel(y, x, d, c, s.mean, invstd, gamma[c], beta[c]);
+    normalize_channel(y, x, d, c, s.mean, invstd, gamma[c], beta[c], relu);
     saved_mean[c] = static_cast<float>(s.mean);
     saved_invstd[c] = static_cast<float>(invstd);
     const double var_unbiased = s.var_biased * count / (count - 1);
@@ -103,7 +111,8 @@ void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, cons
 // sums, then the squared deviations from the common mean (two passes, as above).
 void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x,
                                  const float* gamma, const float* beta, float* running_mean, float* running_var,
-                                 float momentum, float eps, const BnDims& d, const CrossShardSum& across) {
+                                 float momentum, float eps, const BnDims& d, const CrossShardSum& across,
+                                 bool relu) {
   const int64_t channels = d.channels;
   const bool parallel = d.outer * d.channels * d.inner > 65536;
   std::vector<double> sums(channels + 1);
@@ -139,7 +148,7 @@ void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invst
   for (int64_t c = 0; c < channels; ++c) {
     const double mean = sums[c] / count, var_biased = squares[c] / count;
     const double invstd = 1.0 / std::sqrt(var_biased + eps);
-    normalize_channel(y, x, d, c, mean, invstd, gamma[c], beta[c]);
+    normalize_channel(y, x, d, c, mean, invstd, gamma[c], beta[c], relu);
     saved_mean[c] = static_cast<float>(mean);
     saved_invstd[c] = static_cast<float>(invstd);
     running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * mean);
@@ -148,20 +157,41 @@ void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invst
 }
 
 void batch_norm_eval_cpu(float* y, const float* x, const float* gamma, const float* beta,
-                         const float* running_mean, const float* running_var, float eps, const BnDims& d) {
+                         const float* running_mean, const float* running_var, float eps, const BnDims& d,
+                         bool relu) {
 #pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
   for (int64_t c = 0; c < d.channels; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    normalize_channel(y, x, d, c, running_mean[c], invstd, gamma[c], beta[c]);
+    normalize_channel(y, x, d, c, running_mean[c], invstd, gamma[c], beta[c], relu);
   }
 }
+
+// dy, or ReLU's gradient through it when the ReLU after the batch norm is part of the backward
+// (relu_y is that ReLU's output): the same values the ReLU's own backward would have passed on.
+template <bool ThroughRelu>
+struct Gradient {
+  const float* dy;
+  const float* relu_y;
+  float operator()(int64_t i) const { return ThroughRelu ? relu_grad(dy[i], relu_y[i]) : dy[i]; }
+  Double4 load4(int64_t i) const {
+    Float4 g;
+    std::memcpy(&g, dy + i, sizeof(g));
+    if constexpr (ThroughRelu) {
+      Float4 y;
+      std::memcpy(&y, relu_y + i, sizeof(y));
+      g = y > 0.0f ? g : Float4{};
+    }
+    return __builtin_convertvector(g, Double4);
+  }
+};
 
 // With xhat = (x - mean) * invstd and M elements per channel:
 //   dbeta = sum dy, dgamma = sum dy * xhat,
 //   dx = gamma * invstd * (dy - dbeta / M - xhat * dgamma / M).
 // Across shards (`across` set) M and both sums cover every shard; dgamma and dbeta get this
 // shard's sums.
-void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+template <bool ThroughRelu>
+void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, Gradient<ThroughRelu> dy, const float* x,
                              const float* gamma, const float* saved_mean, const float* saved_invstd,
                              const BnDims& d, const CrossShardSum* across) {
   const int64_t channels = d.channels;
@@ -182,13 +212,14 @@ void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float
       int64_t i = 0;
       for (; i + 8 <= d.inner; i += 8)
         for (int h = 0; h < 2; ++h) {
-          const Double4 g = load_double4(dy + base + i + 4 * h);
+          const Double4 g = dy.load4(base + i + 4 * h);
           lanes_dy[h] += g;
           lanes_dy_xhat[h] += g * ((load_double4(x + base + i + 4 * h) - mean4) * invstd4);
         }
       for (; i < d.inner; ++i) {
-        sum_dy += dy[base + i];
-        sum_dy_xhat += dy[base + i] * ((x[base + i] - mean) * invstd);
+        const float g = dy(base + i);
+        sum_dy += g;
+        sum_dy_xhat += g * ((x[base + i] - mean) * invstd);
       }
       for (int l = 0; l < 8; ++l) {
         sum_dy += lanes_dy[l / 4][l % 4];
@@ -205,11 +236,21 @@ void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float
     const double mean = saved_mean[c], invstd = saved_invstd[c];
     const double mean_dy = sums[c] / count, mean_dy_xhat = sums[channels + c] / count;
     const double k = gamma[c] * invstd;
+    // Four lanes at a time, each lane the scalar tail's arithmetic: GCC left this loop scalar once
+    // the gradient went through the ReLU's mask.
+    const Double4 mean4 = Double4{} + mean, invstd4 = Double4{} + invstd, k4 = Double4{} + k;
+    const Double4 mean_dy4 = Double4{} + mean_dy, mean_dy_xhat4 = Double4{} + mean_dy_xhat;
     for (int64_t o = 0; o < d.outer; ++o) {
       const int64_t base = (o * channels + c) * d.inner;
-      for (int64_t i = 0; i < d.inner; ++i) {
+      int64_t i = 0;
+      for (; i + 4 <= d.inner; i += 4) {
+        const Double4 xhat = (load_double4(x + base + i) - mean4) * invstd4;
+        const Float4 r = __builtin_convertvector(k4 * (dy.load4(base + i) - mean_dy4 - xhat * mean_dy_xhat4), Float4);
+        std::memcpy(dx + base + i, &r, sizeof(r));
+      }
+      for (; i < d.inner; ++i) {
         const double xhat = (x[base + i] - mean) * invstd;
-        dx[base + i] = static_cast<float>(k * (dy[base + i] - mean_dy - xhat * mean_dy_xhat));
+        dx[base + i] = static_cast<float>(k * (dy(base + i) - mean_dy - xhat * mean_dy_xhat));
       }
     }
   };
@@ -228,12 +269,44 @@ void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, const float
   for (int64_t c = 0; c < channels; ++c) channel_dx(c);
 }
 
-}  // namespace
+#if BMC_HAS_CUDA
+// On CUDA the ReLU after a batch norm runs as our kernel beside cuDNN's (cuDNN fuses the two only
+// for NHWC tensors): the same values, one more pass.
+void forward_train_cuda(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x, const Tensor& gamma,
+                        const Tensor& beta, Tensor& running_mean, Tensor& running_var, float momentum, float eps,
+                        const CrossShardSum* across, bool relu) {
+  if (across)
+    batch_norm_forward_train_across_cuda(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var,
+                                         momentum, eps, *across);
+  else
+    batch_norm_forward_train_cuda(y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var, momentum,
+                                  eps);
+  if (relu) relu_forward_cuda(y, y);
+}
 
-void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
-                              const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                              Tensor& running_var, float momentum, float eps, const CrossShardSum* across) {
-  const char* op = "batch_norm_forward_train";
+void forward_eval_cuda(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       const Tensor& running_mean, const Tensor& running_var, float eps, bool relu) {
+  batch_norm_forward_eval_cuda(y, x, gamma, beta, running_mean, running_var, eps);
+  if (relu) relu_forward_cuda(y, y);
+}
+
+void backward_cuda(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor* relu_y,
+                   const Tensor& x, const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd,
+                   float eps, const CrossShardSum* across) {
+  Tensor through_relu;
+  if (relu_y) {
+    through_relu = Tensor(dy.shape(), DType::F32, dy.device());
+    relu_backward_cuda(through_relu, dy, *relu_y);
+  }
+  const Tensor& g = relu_y ? through_relu : dy;
+  if (across) return batch_norm_backward_across_cuda(dx, dgamma, dbeta, g, x, gamma, saved_mean, saved_invstd, *across);
+  batch_norm_backward_cuda(dx, dgamma, dbeta, g, x, gamma, saved_mean, saved_invstd, eps);
+}
+#endif
+
+void forward_train(const char* op, Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                   const Tensor& gamma, const Tensor& beta, Tensor& running_mean, Tensor& running_var, float momentum,
+                   float eps, const CrossShardSum* across, bool relu) {
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "y", y, DType::F32);
   check_shape(op, "y", y, x.shape());
@@ -251,25 +324,21 @@ void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invst
   BMC_CHECK(eps > 0, op, ": eps must be positive, got ", eps);
   check_same_device(op, {&y, &saved_mean, &saved_invstd, &x, &gamma, &beta, &running_mean, &running_var});
   check_no_alias(op, y, x);
-  if (x.device().is_cuda() && across)
-    return BMC_DISPATCH_CUDA(batch_norm_forward_train_across_cuda(y, saved_mean, saved_invstd, x, gamma, beta,
-                                                                  running_mean, running_var, momentum, eps, *across));
   if (x.device().is_cuda())
-    return BMC_DISPATCH_CUDA(batch_norm_forward_train_cuda(y, saved_mean, saved_invstd, x, gamma, beta,
-                                                           running_mean, running_var, momentum, eps));
+    return BMC_DISPATCH_CUDA(forward_train_cuda(y, saved_mean, saved_invstd, x, gamma, beta, running_mean,
+                                                running_var, momentum, eps, across, relu));
   if (across)
     return batch_norm_train_across_cpu(y.data<float>(), saved_mean.data<float>(), saved_invstd.data<float>(),
                                        x.data<float>(), gamma.data<float>(), beta.data<float>(),
                                        running_mean.data<float>(), running_var.data<float>(), momentum, eps, d,
-                                       *across);
+                                       *across, relu);
   batch_norm_train_cpu(y.data<float>(), saved_mean.data<float>(), saved_invstd.data<float>(), x.data<float>(),
                        gamma.data<float>(), beta.data<float>(), running_mean.data<float>(),
-                       running_var.data<float>(), momentum, eps, d);
+                       running_var.data<float>(), momentum, eps, d, relu);
 }
 
-void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                             const Tensor& running_mean, const Tensor& running_var, float eps) {
-  const char* op = "batch_norm_forward_eval";
+void forward_eval(const char* op, Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                  const Tensor& running_mean, const Tensor& running_var, float eps, bool relu) {
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "y", y, DType::F32);
   check_shape(op, "y", y, x.shape());
@@ -282,15 +351,15 @@ void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, co
   check_same_device(op, {&y, &x, &gamma, &beta, &running_mean, &running_var});
   check_no_alias(op, y, x);
   if (x.device().is_cuda())
-    return BMC_DISPATCH_CUDA(batch_norm_forward_eval_cuda(y, x, gamma, beta, running_mean, running_var, eps));
+    return BMC_DISPATCH_CUDA(forward_eval_cuda(y, x, gamma, beta, running_mean, running_var, eps, relu));
   batch_norm_eval_cpu(y.data<float>(), x.data<float>(), gamma.data<float>(), beta.data<float>(),
-                      running_mean.data<float>(), running_var.data<float>(), eps, d);
+                      running_mean.data<float>(), running_var.data<float>(), eps, d, relu);
 }
 
-void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
-                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
-                         const CrossShardSum* across) {
-  const char* op = "batch_norm_backward";
+// relu_y: the output of the ReLU whose gradient dy is, or null (dy is the batch norm's own).
+void backward(const char* op, Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor* relu_y,
+              const Tensor& x, const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
+              const CrossShardSum* across) {
   const BnDims d = check_bn_input(op, x);
   check_dtype(op, "dy", dy, DType::F32);
   check_shape(op, "dy", dy, x.shape());
@@ -305,15 +374,61 @@ void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor
   check_same_device(op, {&dx, &dgamma, &dbeta, &dy, &x, &gamma, &saved_mean, &saved_invstd});
   check_no_alias(op, dx, dy);
   check_no_alias(op, dx, x);
-  if (x.device().is_cuda() && across)
-    return BMC_DISPATCH_CUDA(
-        batch_norm_backward_across_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd, *across));
+  if (relu_y) {
+    check_dtype(op, "y", *relu_y, DType::F32);
+    check_shape(op, "y", *relu_y, x.shape());
+    check_same_device(op, {&dx, relu_y});
+    check_no_alias(op, dx, *relu_y);
+  }
   if (x.device().is_cuda())
-    return BMC_DISPATCH_CUDA(
-        batch_norm_backward_cuda(dx, dgamma, dbeta, dy, x, gamma, saved_mean, saved_invstd, eps));
-  batch_norm_backward_cpu(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(), dy.data<float>(),
-                          x.data<float>(), gamma.data<float>(), saved_mean.data<float>(),
-                          saved_invstd.data<float>(), d, across);
+    return BMC_DISPATCH_CUDA(backward_cuda(dx, dgamma, dbeta, dy, relu_y, x, gamma, saved_mean, saved_invstd, eps,
+                                           across));
+  if (relu_y)
+    return batch_norm_backward_cpu(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(),
+                                   Gradient<true>{dy.data<float>(), relu_y->data<float>()}, x.data<float>(),
+                                   gamma.data<float>(), saved_mean.data<float>(), saved_invstd.data<float>(), d,
+                                   across);
+  batch_norm_backward_cpu(dx.data<float>(), dgamma.data<float>(), dbeta.data<float>(),
+                          Gradient<false>{dy.data<float>(), nullptr}, x.data<float>(), gamma.data<float>(),
+                          saved_mean.data<float>(), saved_invstd.data<float>(), d, across);
+}
+
+}  // namespace
+
+void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                              const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                              Tensor& running_var, float momentum, float eps, const CrossShardSum* across) {
+  forward_train("batch_norm_forward_train", y, saved_mean, saved_invstd, x, gamma, beta, running_mean, running_var,
+                momentum, eps, across, false);
+}
+
+void batch_norm_relu_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                                   const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                   Tensor& running_var, float momentum, float eps, const CrossShardSum* across) {
+  forward_train("batch_norm_relu_forward_train", y, saved_mean, saved_invstd, x, gamma, beta, running_mean,
+                running_var, momentum, eps, across, true);
+}
+
+void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                             const Tensor& running_mean, const Tensor& running_var, float eps) {
+  forward_eval("batch_norm_forward_eval", y, x, gamma, beta, running_mean, running_var, eps, false);
+}
+
+void batch_norm_relu_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                  const Tensor& running_mean, const Tensor& running_var, float eps) {
+  forward_eval("batch_norm_relu_forward_eval", y, x, gamma, beta, running_mean, running_var, eps, true);
+}
+
+void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
+                         const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
+                         const CrossShardSum* across) {
+  backward("batch_norm_backward", dx, dgamma, dbeta, dy, nullptr, x, gamma, saved_mean, saved_invstd, eps, across);
+}
+
+void batch_norm_relu_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& y,
+                              const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
+                              const Tensor& saved_invstd, float eps, const CrossShardSum* across) {
+  backward("batch_norm_relu_backward", dx, dgamma, dbeta, dy, &y, x, gamma, saved_mean, saved_invstd, eps, across);
 }
 
 }  // namespace bmc::ops

@@ -28,10 +28,23 @@ void batch_norm_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invst
                               const CrossShardSum* across = nullptr);
 void batch_norm_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                              const Tensor& running_mean, const Tensor& running_var, float eps);
+// A batch norm and the ReLU after it in one pass: y = relu(batch_norm(x)), the same values as the
+// two ops one after the other.
+void batch_norm_relu_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_invstd, const Tensor& x,
+                                   const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                   Tensor& running_var, float momentum, float eps,
+                                   const CrossShardSum* across = nullptr);
+void batch_norm_relu_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                  const Tensor& running_mean, const Tensor& running_var, float eps);
 // dx overwritten; dgamma, dbeta accumulated. Uses the statistics saved by the training forward;
 // eps is the forward's (cuDNN wants the same value in both).
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
                          const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
                          const CrossShardSum* across = nullptr);
+// The backward of y = relu(batch_norm(x)): dy is y's gradient, and ReLU's mask (y > 0) applies to
+// it as it is read. The same values as relu_backward followed by batch_norm_backward.
+void batch_norm_relu_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& y,
+                              const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
+                              const Tensor& saved_invstd, float eps, const CrossShardSum* across = nullptr);
 
 }  // namespace bmc::ops

@@ -4,8 +4,10 @@
 
 #if BMC_HAS_CUDA
 #include "ops/elementwise_cuda.h"
+#include "ops/relu_cuda.h"
 #endif
 
+#include "kernels/activation.cuh"
 #include "kernels/elementwise.cuh"
 #include "ops/check.h"
 
@@ -19,6 +21,19 @@ void add_cpu(float* y, const float* a, const float* b, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = add_value(a[i], b[i]);
 }
+
+void add_relu_cpu(float* y, const float* a, const float* b, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) y[i] = relu(add_value(a[i], b[i]));
+}
+
+#if BMC_HAS_CUDA
+// Our add kernel, then the ReLU kernel in place: the same values, one more pass.
+void add_relu_cuda(Tensor& y, const Tensor& a, const Tensor& b) {
+  add_forward_cuda(y, a, b);
+  relu_forward_cuda(y, y);
+}
+#endif
 
 void axpy_cpu(float* y, float alpha, const float* x, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
@@ -46,6 +61,17 @@ void add_forward(Tensor& y, const Tensor& a, const Tensor& b) {
   check_same_device("add_forward", {&y, &a, &b});
   if (a.device().is_cuda()) return BMC_DISPATCH_CUDA(add_forward_cuda(y, a, b));
   add_cpu(y.data<float>(), a.data<float>(), b.data<float>(), a.numel());
+}
+
+void add_relu_forward(Tensor& y, const Tensor& a, const Tensor& b) {
+  check_dtype("add_relu_forward", "a", a, DType::F32);
+  check_dtype("add_relu_forward", "b", b, DType::F32);
+  check_shape("add_relu_forward", "b", b, a.shape());
+  check_dtype("add_relu_forward", "y", y, DType::F32);
+  check_shape("add_relu_forward", "y", y, a.shape());
+  check_same_device("add_relu_forward", {&y, &a, &b});
+  if (a.device().is_cuda()) return BMC_DISPATCH_CUDA(add_relu_cuda(y, a, b));
+  add_relu_cpu(y.data<float>(), a.data<float>(), b.data<float>(), a.numel());
 }
 
 void axpy(Tensor& y, float alpha, const Tensor& x) {

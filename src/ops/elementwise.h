@@ -7,6 +7,9 @@ namespace bmc::ops {
 
 // y = a + b (same shape, f32). y may alias a or b.
 void add_forward(Tensor& y, const Tensor& a, const Tensor& b);
+// y = relu(a + b): a residual sum and the ReLU after it in one pass, the same values as the two
+// ops one after the other. y may alias a or b.
+void add_relu_forward(Tensor& y, const Tensor& a, const Tensor& b);
 // y += alpha * x (same shape, f32): gradient accumulation at branch points, scaling.
 void axpy(Tensor& y, float alpha, const Tensor& x);
 // y *= alpha.

@@ -1,8 +1,12 @@
-// add_forward, axpy, scale: closed forms, aliasing, bad inputs, and GPU parity (skipped without a
+// add_forward, add_relu_forward, axpy, scale: closed forms, aliasing, bad inputs, and GPU parity (skipped without a
 // device).
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "ops/elementwise.h"
+#include "ops/relu.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu_env.h"
 
@@ -24,6 +28,31 @@ TEST(Elementwise, AddMayWriteIntoEitherInput) {
   EXPECT_EQ(a.to_vector<float>(), (std::vector<float>{11, 22, 33}));
   ops::add_forward(b, a, b);
   EXPECT_EQ(b.to_vector<float>(), (std::vector<float>{21, 42, 63}));
+}
+
+TEST(Elementwise, AddReluIsReluOfTheSumIncludingSignedZeroAndNan) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor a = Tensor::from_vector<float>({1, -2, 0.5f, -0.0f, nan, 3, -1}, {7});
+  const Tensor b = Tensor::from_vector<float>({1, 1, -0.5f, -0.0f, 1, nan, 1}, {7});
+  Tensor y({7});
+  ops::add_relu_forward(y, a, b);
+  const std::vector<float> v = y.to_vector<float>();
+  EXPECT_EQ(v[0], 2.0f);
+  EXPECT_EQ(v[1], 0.0f);
+  EXPECT_EQ(v[6], 0.0f);
+  EXPECT_TRUE(std::isnan(v[4]) && std::isnan(v[5]));  // NaN passes, as torch.relu lets it
+  Tensor separate({7});
+  ops::add_forward(separate, a, b);
+  ops::relu_forward(separate, separate);
+  EXPECT_TRUE(test::bitwise_equal(y, separate));  // -0 + -0 = -0 stays -0, as relu keeps it
+  const Tensor big_a = test::random_uniform({3, 5, 7, 11}, 43), big_b = test::random_uniform({3, 5, 7, 11}, 44);
+  Tensor in_place = big_a.clone(), expected({3, 5, 7, 11});
+  ops::add_relu_forward(in_place, in_place, big_b);
+  ops::add_forward(expected, big_a, big_b);
+  ops::relu_forward(expected, expected);
+  EXPECT_TRUE(test::bitwise_equal(in_place, expected));
+  Tensor wrong({6});
+  EXPECT_THROW(ops::add_relu_forward(wrong, a, b), Error);
 }
 
 TEST(Elementwise, AxpyAccumulatesScaledInput) {
@@ -111,6 +140,9 @@ TEST(ElementwiseGpu, MatchesCpuBitwise) {
   EXPECT_TRUE(test::bitwise_equal(gy, y));
   ops::clamp(y, -0.4f, 0.6f);
   ops::clamp(gy, -0.4f, 0.6f);
+  EXPECT_TRUE(test::bitwise_equal(gy, y));
+  ops::add_relu_forward(y, y, b);
+  ops::add_relu_forward(gy, gy, gb);
   EXPECT_TRUE(test::bitwise_equal(gy, y));
   Tensor mixed(shape);
   EXPECT_THROW(ops::add_forward(mixed, ga, b), Error);
