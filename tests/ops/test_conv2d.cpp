@@ -216,7 +216,13 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{2, 40, 26, 26, 5, 7, 7, {2, 2, 3, 3}},
         // 40 small images: up to 22 side by side in the input gradient's product (as many as a
         // thread's share).
-        ConvCase{40, 3, 6, 6, 4, 3, 3, {2, 2, 1, 1}}));
+        ConvCase{40, 3, 6, 6, 4, 3, 3, {2, 2, 1, 1}},
+        // 3x3 stride 1 padding 1 with 32 and more channels: Winograd's F(2x2, 3x3) forward and
+        // input gradient (exact on small integers too: its coefficients are halves), odd counts
+        // and sizes, images grouped unevenly.
+        ConvCase{3, 32, 8, 8, 33, 3, 3, {1, 1, 1, 1}},
+        ConvCase{5, 35, 7, 9, 32, 3, 3, {1, 1, 1, 1}},
+        ConvCase{2, 64, 16, 16, 64, 3, 3, {1, 1, 1, 1}}));
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
   const Conv2dParams p{2, 2, 1, 1};
@@ -255,16 +261,17 @@ TEST(Conv2d, BackwardSkipsUndefinedGradients) {
 TEST(Conv2d, SameResultWithOneThread) {
   const Conv2dParams p{1, 1, 1, 1};
   // 4 channels: the filter gradient on OpenBLAS; 16 and 21 images of 16 channels: in place, 21
-  // split unevenly over the threads.
-  for (const auto& [n, c] : std::vector<std::pair<int64_t, int64_t>>{{6, 4}, {16, 16}, {21, 16}}) {
-    const Tensor x = test::random_uniform({n, c, 6, 6}, 16), w = test::random_uniform({3, c, 3, 3}, 17);
+  // split unevenly over the threads; 32 channels in and out: Winograd, 7 images in uneven groups.
+  for (const auto& [n, c] : std::vector<std::pair<int64_t, int64_t>>{{6, 4}, {16, 16}, {21, 16}, {7, 32}}) {
+    const int64_t k = c == 32 ? 32 : 3;
+    const Tensor x = test::random_uniform({n, c, 6, 6}, 16), w = test::random_uniform({k, c, 3, 3}, 17);
     const Tensor dy = test::random_uniform(ops::conv2d_output_shape(x.shape(), w.shape(), p), 18);
-    Tensor y(dy.shape()), dx(x.shape()), dw = Tensor::zeros(w.shape()), db = Tensor::zeros({3});
+    Tensor y(dy.shape()), dx(x.shape()), dw = Tensor::zeros(w.shape()), db = Tensor::zeros({k});
     ops::conv2d_forward(y, x, w, Tensor(), p);
     ops::conv2d_backward(dx, dw, db, dy, x, w, p);
     const int threads = omp_get_max_threads();
     omp_set_num_threads(1);
-    Tensor y1(dy.shape()), dx1(x.shape()), dw1 = Tensor::zeros(w.shape()), db1 = Tensor::zeros({3});
+    Tensor y1(dy.shape()), dx1(x.shape()), dw1 = Tensor::zeros(w.shape()), db1 = Tensor::zeros({k});
     ops::conv2d_forward(y1, x, w, Tensor(), p);
     ops::conv2d_backward(dx1, dw1, db1, dy, x, w, p);
     omp_set_num_threads(threads);
@@ -306,7 +313,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv2dGradient,
                                            GradCase{{3, 5, 5, 7}, {6, 5, 3, 3}, {2, 2, 0, 0}},
                                            GradCase{{2, 3, 5, 7}, {2, 3, 5, 5}, {2, 2, 2, 2}},
                                            GradCase{{3, 4, 5, 7}, {3, 4, 1, 1}, {2, 2, 0, 0}},
-                                           GradCase{{3, 4, 5, 7}, {3, 4, 1, 1}, {1, 1, 0, 0}}));
+                                           GradCase{{3, 4, 5, 7}, {3, 4, 1, 1}, {1, 1, 0, 0}},
+                                           GradCase{{2, 32, 5, 6}, {32, 32, 3, 3}, {1, 1, 1, 1}}));  // Winograd
 
 // --- bad inputs
 

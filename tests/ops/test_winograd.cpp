@@ -1,0 +1,95 @@
+// Winograd F(2x2, 3x3) (ops/winograd.h) against a direct convolution in double, at odd and even
+// sizes down to 1x1, channel counts off the GEMM's panel height, and buffers split into bands of
+// tile rows; its results do not depend on how many images one call takes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "ops/winograd.h"
+#include "tests/support/compare.h"
+
+namespace bmc {
+namespace {
+
+struct Case {
+  int n, c, k, h, w;
+};
+
+// y (n, k, h, w) of the 3x3 convolution with padding 1, in double; and sum |w x| per output, the
+// scale a float result's rounding error is relative to.
+void direct(std::vector<double>& y, std::vector<double>& scale, const std::vector<float>& x,
+            const std::vector<float>& w, const Case& s) {
+  y.assign(static_cast<size_t>(s.n) * s.k * s.h * s.w, 0.0);
+  scale.assign(y.size(), 0.0);
+  for (int n = 0; n < s.n; ++n)
+    for (int o = 0; o < s.k; ++o)
+      for (int p = 0; p < s.h; ++p)
+        for (int q = 0; q < s.w; ++q) {
+          double sum = 0, abs_sum = 0;
+          for (int i = 0; i < s.c; ++i)
+            for (int r = 0; r < 3; ++r)
+              for (int t = 0; t < 3; ++t) {
+                const int a = p + r - 1, b = q + t - 1;
+                if (a < 0 || a >= s.h || b < 0 || b >= s.w) continue;
+                const double term = double{w[((o * s.c + i) * 3 + r) * 3 + t]} * x[((n * s.c + i) * s.h + a) * s.w + b];
+                sum += term;
+                abs_sum += std::fabs(term);
+              }
+          const size_t at = ((static_cast<size_t>(n) * s.k + o) * s.h + p) * s.w + q;
+          y[at] = sum;
+          scale[at] = abs_sum;
+        }
+}
+
+TEST(Winograd, MatchesDirectConvolutionWithinRounding) {
+  const Case cases[] = {{1, 1, 1, 1, 1},  {2, 3, 5, 5, 7},    {3, 16, 16, 8, 8},  {1, 5, 9, 32, 33},
+                        {2, 64, 64, 32, 32}, {4, 32, 24, 16, 16}, {1, 7, 3, 2, 9}};
+  for (const Case& s : cases) {
+    const Tensor x = test::random_uniform({s.n, s.c, s.h, s.w}, 1, -1.0f, 1.0f);
+    const Tensor w = test::random_uniform({s.k, s.c, 3, 3}, 2, -1.0f, 1.0f);
+    const std::vector<float> xv = x.to_vector<float>(), wv = w.to_vector<float>();
+    std::vector<double> expected, scale;
+    direct(expected, scale, xv, wv, s);
+    std::vector<float> y(expected.size(), std::nanf(""));
+    const ops::WinogradFilter f = ops::winograd_filter(wv.data(), s.k, s.c);
+    ops::winograd_convolve(y.data(), xv.data(), s.n, f, s.h, s.w);
+    double worst = 0;
+    for (size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::fabs(y[i] - expected[i]) / std::max(1.0, scale[i]));
+    // Direct float convolution errs by about 1e-7 of the scale; the transforms add a few roundings.
+    EXPECT_LT(worst, 2e-6) << s.n << "x" << s.c << "x" << s.h << "x" << s.w << " -> " << s.k;
+  }
+}
+
+TEST(Winograd, ImagesPerCallDoNotChangeTheBits) {
+  for (const Case& s : {Case{5, 16, 16, 32, 32}, Case{5, 64, 64, 8, 8}, Case{5, 3, 5, 7, 5}}) {
+    const Tensor x = test::random_uniform({s.n, s.c, s.h, s.w}, 3);
+    const Tensor w = test::random_uniform({s.k, s.c, 3, 3}, 4);
+    const std::vector<float> xv = x.to_vector<float>(), wv = w.to_vector<float>();
+    const ops::WinogradFilter f = ops::winograd_filter(wv.data(), s.k, s.c);
+    const size_t out_image = static_cast<size_t>(s.k) * s.h * s.w, in_image = static_cast<size_t>(s.c) * s.h * s.w;
+    std::vector<float> together(out_image * s.n), alone(out_image * s.n);
+    ops::winograd_convolve(together.data(), xv.data(), s.n, f, s.h, s.w);
+    for (int n = 0; n < s.n; ++n)
+      ops::winograd_convolve(alone.data() + n * out_image, xv.data() + n * in_image, 1, f, s.h, s.w);
+    EXPECT_EQ(together, alone) << s.c << "x" << s.h;
+  }
+}
+
+TEST(Winograd, SuitsOnlyThreeByThreeStrideOnePaddingOne) {
+  const ops::ConvGeometry resnet{32, 16, 16, 3, 3, 16, 16, 1, 1, 1, 1};
+  EXPECT_TRUE(ops::winograd_suits(resnet, 32));
+  const ops::ConvGeometry narrow{16, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1};
+  EXPECT_FALSE(ops::winograd_suits(narrow, 16));  // 16 channels: the transforms cost what they save
+  ops::ConvGeometry strided = resnet;
+  strided.stride_h = strided.stride_w = 2;
+  EXPECT_FALSE(ops::winograd_suits(strided, 32));
+  ops::ConvGeometry unpadded = resnet;
+  unpadded.pad_h = unpadded.pad_w = 0;
+  EXPECT_FALSE(ops::winograd_suits(unpadded, 32));
+  const ops::ConvGeometry wide{512, 7, 7, 3, 3, 7, 7, 1, 1, 1, 1};
+  EXPECT_FALSE(ops::winograd_suits(wide, 512));  // one GEMM would cover too few tiles
+}
+
+}  // namespace
+}  // namespace bmc
