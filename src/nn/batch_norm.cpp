@@ -58,6 +58,14 @@ Tensor BatchNorm2d::backward_impl(const Tensor& dy) {
   return dx;
 }
 
+ops::ConvEpilogue BatchNorm2d::eval_epilogue(bool relu) const {
+  ops::ConvEpilogue e;
+  ops::batch_norm_eval_affine(e.scale, e.shift, weight_.value, bias_.value, running_mean_.value, running_var_.value,
+                              kEps);
+  e.relu = relu;
+  return e;
+}
+
 void BatchNorm2d::flush_host_state() {
   num_batches_tracked_.value.copy_from(Tensor::from_vector<int64_t>({batches_tracked_}, {}));
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "nn/module.h"
+#include "ops/conv2d.h"
 
 namespace bmc::nn {
 
@@ -21,6 +22,8 @@ class BatchNorm2d : public Module {
   // Whether the next forward also runs the ReLU after this layer, in the same pass over the
   // tensor, and its backward that ReLU's backward (nn/fusion.h decides, before each forward).
   void set_relu_fused(bool on) { relu_fused_ = on; }
+  // This layer in eval mode as a convolution's epilogue (nn/fusion.h), then a ReLU if `relu`.
+  ops::ConvEpilogue eval_epilogue(bool relu) const;
 
   // The batch counter is counted on the host (one device write per step and layer would stall
   // the GPU stream) and written into the buffer only when the buffers are read.

@@ -14,11 +14,13 @@ Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int s
 Tensor Conv2d::forward_impl(const Tensor& x) {
   BMC_CHECK(x.rank() == 4 && x.dim(1) == weight_.shape[1], "Conv2d: expected input (N, ", weight_.shape[1],
             ", H, W), got ", x.describe());
+  ran_epilogue_ = false;
   if (LayerKernel* k = kernel()) return k->forward(x);
   Tensor y(ops::conv2d_output_shape(x.shape(), weight_.shape, params_), DType::F32, x.device());
   static const Tensor kNoBias;
   const Tensor& w = weight_.effective();
-  ops::conv2d_forward(y, x, w, bias_ ? bias_->effective() : kNoBias, params_);
+  ops::conv2d_forward(y, x, w, bias_ ? bias_->effective() : kNoBias, params_, epilogue_ ? &*epilogue_ : nullptr);
+  ran_epilogue_ = epilogue_.has_value();
   x_ = x.view(x.shape());
   w_ = w.view(w.shape());
   return y;
@@ -26,6 +28,8 @@ Tensor Conv2d::forward_impl(const Tensor& x) {
 
 Tensor Conv2d::backward_impl(const Tensor& dy) {
   check_no_kernel();
+  BMC_CHECK(!ran_epilogue_, "Conv2d.backward after an eval-mode forward that ran the batch norm after it; "
+            "train through a training-mode forward");
   Tensor dx(x_.shape(), DType::F32, dy.device());
   Tensor no_bias;
   ops::conv2d_backward(dx, weight_.effective_grad(), bias_ ? bias_->effective_grad() : no_bias, dy, x_, w_, params_);

@@ -2,6 +2,8 @@
 // fan_in C*R*S, and an optional "bias" (K).
 #pragma once
 
+#include <optional>
+
 #include "nn/param_layer.h"
 #include "ops/conv2d.h"
 
@@ -14,6 +16,10 @@ class Conv2d : public ParamLayer {
   Parameter& weight() override { return weight_; }
   Parameter* bias() override { return bias_; }
   const ops::Conv2dParams& params() const { return params_; }
+  // What the next forward applies to each image's output while it is in cache (the eval-mode
+  // batch norm after this layer, and its ReLU; nn/fusion.h decides before each forward), or none.
+  // A backward after a forward that ran one is refused, as the batch norm's own would be.
+  void set_epilogue(std::optional<ops::ConvEpilogue> epilogue) { epilogue_ = std::move(epilogue); }
 
  protected:
   Tensor forward_impl(const Tensor& x) override;
@@ -24,6 +30,8 @@ class Conv2d : public ParamLayer {
   Parameter* bias_ = nullptr;
   ops::Conv2dParams params_;
   Tensor x_, w_;  // aliases of the input and the effective weight, kept for backward
+  std::optional<ops::ConvEpilogue> epilogue_;
+  bool ran_epilogue_ = false;  // the last forward
 };
 
 }  // namespace bmc::nn

@@ -1,6 +1,7 @@
 #include "nn/fusion.h"
 
 #include "nn/batch_norm.h"
+#include "nn/conv.h"
 #include "nn/layers.h"
 
 namespace bmc::nn {
@@ -16,6 +17,22 @@ bool fuse_relu_into(Module& layer, Module* next) {
   const bool fuse = next && relu_fusable(*next) && !bn->identity() && !bn->has_transforms(TransformSide::Output);
   bn->set_relu_fused(fuse);
   return fuse;
+}
+
+int fuse_into_convolution(Module& layer, Module* next, Module* after, const Tensor& x) {
+  auto* conv = dynamic_cast<Conv2d*>(&layer);
+  if (!conv) return 0;
+  auto* bn = dynamic_cast<BatchNorm2d*>(next);
+  const bool fuse = bn && !conv->training() && !bn->training() && !x.device().is_cuda() && !conv->kernel() &&
+                    !conv->identity() && !conv->has_transforms(TransformSide::Output) && !bn->identity() &&
+                    !bn->has_transforms(TransformSide::Input) && !bn->has_transforms(TransformSide::Output);
+  if (!fuse) {
+    conv->set_epilogue(std::nullopt);
+    return 0;
+  }
+  const bool relu = after && relu_fusable(*after);
+  conv->set_epilogue(bn->eval_epilogue(relu));
+  return relu ? 2 : 1;
 }
 
 }  // namespace bmc::nn

@@ -119,11 +119,14 @@ int Chain::describe(GraphBuilder& g, const std::string& name, int input) {
 Tensor Chain::forward_impl(const Tensor& x) {
   Tensor h = x.view(x.shape());
   ran_inside_previous_.assign(modules_.size(), 0);
-  for (size_t i = 0; i < modules_.size(); ++i) {
-    Module* next = i + 1 < modules_.size() ? modules_[i + 1] : nullptr;
-    const bool fused = fuse_relu_into(*modules_[i], next);
+  const size_t n = modules_.size();
+  for (size_t i = 0; i < n; ++i) {
+    Module* next = i + 1 < n ? modules_[i + 1] : nullptr;
+    Module* after = i + 2 < n ? modules_[i + 2] : nullptr;
+    size_t inside = static_cast<size_t>(fuse_into_convolution(*modules_[i], next, after, h));
+    if (inside == 0) inside = fuse_relu_into(*modules_[i], next) ? 1 : 0;
     h = modules_[i]->forward(h);
-    if (fused) ran_inside_previous_[++i] = 1;
+    for (; inside > 0; --inside) ran_inside_previous_[++i] = 1;
   }
   return h;
 }

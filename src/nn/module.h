@@ -115,7 +115,7 @@ class Chain : public Module {
  private:
   std::vector<Module*> modules_;
   std::vector<std::string> names_;
-  std::vector<char> ran_inside_previous_;  // by the last forward: a ReLU fused into the module before it
+  std::vector<char> ran_inside_previous_;  // by the last forward: run inside a module before it (nn/fusion.h)
 };
 
 // torch.nn.Sequential: a Chain whose children are named "0", "1", ...

@@ -27,10 +27,22 @@ int ResidualBlock::describe(GraphBuilder& g, const std::string& name, int input)
 
 Tensor ResidualBlock::forward_impl(const Tensor& x) {
   Tensor h = x.view(x.shape());
-  for (Step& step : main_) {
+  for (size_t i = 0; i < main_.size(); ++i) {
+    Step& step = main_[i];
+    step.ran_inside_previous = false;
+    Step* next = i + 1 < main_.size() ? &main_[i + 1] : nullptr;
+    // A convolution runs the next step (its batch norm and, with it, that one's ReLU) inside only
+    // when it takes both or the step has no ReLU: a ReLU is never left to run on its own.
+    const int inside = next && !step.relu ? fuse_into_convolution(*step.layer, next->layer, next->relu.get(), h) : 0;
+    const bool whole_next = inside > 0 && (inside == 2 || !next->relu);
+    if (inside > 0 && !whole_next) fuse_into_convolution(*step.layer, nullptr, nullptr, h);
     step.relu_fused = fuse_relu_into(*step.layer, step.relu.get());
     h = step.layer->forward(h);
     if (step.relu && !step.relu_fused) h = step.relu->forward(h);
+    if (whole_next) {
+      next->ran_inside_previous = true;
+      ++i;
+    }
   }
   h = add_inputs_[0].forward(h);
   const Tensor s = shortcut_ ? add_inputs_[1].forward(shortcut_->forward(x)) : add_inputs_[1].forward(x);
@@ -56,6 +68,7 @@ Tensor ResidualBlock::backward_impl(const Tensor& dy) {
   const Tensor g_shortcut = add_inputs_[1].backward(g);
   Tensor dx = add_inputs_[0].backward(g);
   for (auto it = main_.rbegin(); it != main_.rend(); ++it) {
+    if (it->ran_inside_previous) continue;
     if (it->relu && !it->relu_fused) dx = it->relu->backward(dx);
     dx = it->layer->backward(dx);
   }

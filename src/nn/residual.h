@@ -46,6 +46,7 @@ class ResidualBlock : public Module {
     Module* layer;
     std::unique_ptr<ReLU> relu;  // not a child: it has no state PyTorch would save
     bool relu_fused = false;     // by the last forward, into the layer (nn/fusion.h)
+    bool ran_inside_previous = false;  // by the last forward, layer and ReLU, into the step before
   };
   std::vector<Step> main_;
   Module* shortcut_ = nullptr;  // identity when null

@@ -419,6 +419,32 @@ void batch_norm_relu_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamm
   forward_eval("batch_norm_relu_forward_eval", y, x, gamma, beta, running_mean, running_var, eps, true);
 }
 
+void batch_norm_eval_affine(std::vector<double>& scale, std::vector<double>& shift, const Tensor& gamma,
+                            const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, float eps) {
+  const char* op = "batch_norm_eval_affine";
+  const int64_t channels = gamma.numel();
+  for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma},
+                                {"beta", &beta},
+                                {"running_mean", &running_mean},
+                                {"running_var", &running_var}}) {
+    check_channel_vector(op, name, *t, channels);
+    BMC_CHECK(!t->device().is_cuda(), op, ": ", name, " must be on the CPU");
+  }
+  const float* g = gamma.data<float>();
+  const float* b = beta.data<float>();
+  const float* mean = running_mean.data<float>();
+  const float* var = running_var.data<float>();
+  scale.resize(static_cast<size_t>(channels));
+  shift.resize(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c) {
+    // As batch_norm_eval_cpu and normalize_channel compute them.
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
+    const double a = invstd * g[c];
+    scale[static_cast<size_t>(c)] = a;
+    shift[static_cast<size_t>(c)] = b[c] - static_cast<double>(mean[c]) * a;
+  }
+}
+
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,
                          const Tensor& gamma, const Tensor& saved_mean, const Tensor& saved_invstd, float eps,
                          const CrossShardSum* across) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -36,6 +37,10 @@ void batch_norm_relu_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_
                                    const CrossShardSum* across = nullptr);
 void batch_norm_relu_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                   const Tensor& running_mean, const Tensor& running_var, float eps);
+// The eval-mode batch norm as y = x * scale + shift per channel, in double: the values
+// batch_norm_forward_eval applies (CPU tensors), for a layer that applies them itself.
+void batch_norm_eval_affine(std::vector<double>& scale, std::vector<double>& shift, const Tensor& gamma,
+                            const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, float eps);
 // dx overwritten; dgamma, dbeta accumulated. Uses the statistics saved by the training forward;
 // eps is the forward's (cuDNN wants the same value in both).
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,

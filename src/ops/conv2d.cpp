@@ -25,6 +25,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/activation.cuh"
 #include "ops/blas_threads.h"
 #include "ops/check.h"
 #include "ops/im2col.h"
@@ -163,6 +164,26 @@ void add_bias_rows(float* y, const float* b, int k, int pq) {
   }
 }
 
+// The bias, then the epilogue, on `images` consecutive outputs of k channels of pq pixels.
+void finish_outputs(float* y, int images, const float* b, const ConvEpilogue* epilogue, int k, int pq) {
+  for (int i = 0; i < images; ++i) {
+    float* yi = y + int64_t{i} * k * pq;
+    if (b) add_bias_rows(yi, b, k, pq);
+    if (!epilogue) continue;
+    for (int o = 0; o < k; ++o) {
+      float* __restrict row = yi + int64_t{o} * pq;
+      const double a = epilogue->scale[o], c = epilogue->shift[o];
+      if (epilogue->relu) {
+#pragma omp simd
+        for (int j = 0; j < pq; ++j) row[j] = relu(static_cast<float>(row[j] * a + c));
+      } else {
+#pragma omp simd
+        for (int j = 0; j < pq; ++j) row[j] = static_cast<float>(row[j] * a + c);
+      }
+    }
+  }
+}
+
 // The im2col path multiplies column blocks: small images (ResNet's 7x7 and 8x8 stages) side by
 // side, at least kMinBlockColumns columns, so the tiles are not mostly tails and per-call work;
 // large images in bands of output rows whose column matrix stays in L2 (the 7x7 stem's is 7 MiB
@@ -192,7 +213,8 @@ int winograd_images(const ConvGeometry& g, int k, int n, int threads) {
   return std::min(winograd_images_per_call(g.c, k, g.h, g.w), std::max(1, n / threads));
 }
 
-void conv2d_forward_winograd(float* y, const float* x, const float* w, const float* b, const ConvDims& d) {
+void conv2d_forward_winograd(float* y, const float* x, const float* w, const float* b, const ConvDims& d,
+                             const ConvEpilogue* epilogue) {
   const int threads = image_threads(d.n);
   const WinogradFilter filter = winograd_filter(w, d.k, d.g.c);
   const int group = winograd_images(d.g, d.k, d.n, threads), blocks = (d.n + group - 1) / group;
@@ -201,13 +223,14 @@ void conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
     const int n0 = block * group, images = std::min(group, d.n - n0);
     float* yn = y + n0 * d.y_image();
     winograd_convolve(yn, x + n0 * d.x_image(), images, filter, d.g.h, d.g.w);
-    if (b)
-      for (int i = 0; i < images; ++i) add_bias_rows(yn + i * d.y_image(), b, d.k, static_cast<int>(d.g.col_cols()));
+    finish_outputs(yn, images, b, epilogue, d.k, static_cast<int>(d.g.col_cols()));
   }
 }
 
-void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const ConvDims& d) {
-  if (g_conv_gemm == ConvGemm::Own && winograd_suits(d.g, d.k)) return conv2d_forward_winograd(y, x, w, b, d);
+void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const ConvDims& d,
+                        const ConvEpilogue* epilogue) {
+  if (g_conv_gemm == ConvGemm::Own && winograd_suits(d.g, d.k))
+    return conv2d_forward_winograd(y, x, w, b, d, epilogue);
   const int threads = image_threads(d.n);
   const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
   const bool own_gemm = g_conv_gemm == ConvGemm::Own;
@@ -258,8 +281,7 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
         for (int o = 0; o < k; ++o)
           std::memcpy(yn + i * d.y_image() + int64_t{o} * pq, out + o * n + i * pq, sizeof(float) * pq);
     }
-    if (b)
-      for (int i = 0; i < images; ++i) add_bias_rows(yn + i * d.y_image(), b, k, pq);
+    finish_outputs(yn, images, b, epilogue, k, pq);
   }
 }
 
@@ -451,7 +473,8 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
   return {x[0], w[0], ph / p.stride_h + 1, pw / p.stride_w + 1};
 }
 
-void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
+void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p,
+                    const ConvEpilogue* epilogue) {
   const char* op = "conv2d_forward";
   const ConvDims d = check_conv(op, x, w, b, p);
   check_shape(op, "y", y, conv2d_output_shape(x.shape(), w.shape(), p));
@@ -459,9 +482,16 @@ void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b
   check_same_device(op, {&y, &x, &w, &b});
   check_no_alias(op, y, x);
   check_no_alias(op, y, w);
+  if (epilogue) {
+    BMC_CHECK(!x.device().is_cuda(), op, ": an epilogue runs on the CPU backend only");
+    BMC_CHECK(epilogue->scale.size() == static_cast<size_t>(d.k) && epilogue->shift.size() == static_cast<size_t>(d.k),
+              op, ": the epilogue needs ", d.k, " scales and shifts, got ", epilogue->scale.size(), " and ",
+              epilogue->shift.size());
+  }
   if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(conv2d_forward_cuda(y, x, w, b, p));
   if (d.n == 0) return;
-  conv2d_forward_cpu(y.data<float>(), x.data<float>(), w.data<float>(), b.defined() ? b.data<float>() : nullptr, d);
+  conv2d_forward_cpu(y.data<float>(), x.data<float>(), w.data<float>(), b.defined() ? b.data<float>() : nullptr, d,
+                     epilogue);
 }
 
 void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const Tensor& x, const Tensor& w,

@@ -1,6 +1,8 @@
 // 2-D convolution (cross-correlation, as PyTorch's nn.Conv2d), dilation 1, groups 1.
 #pragma once
 
+#include <vector>
+
 #include "core/tensor.h"
 
 namespace bmc::ops {
@@ -13,8 +15,18 @@ struct Conv2dParams {
 // (N, K, P, Q) with P = (H + 2*pad_h - R) / stride_h + 1, Q likewise; throws if not positive.
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p);
 
+// What the CPU forward applies to each output channel o once an image's output is computed,
+// while it is in cache: y = y * scale[o] + shift[o] in double, rounded to f32 (an eval-mode batch
+// norm, as batch_norm_forward_eval computes it), then relu(y) if `relu`.
+struct ConvEpilogue {
+  std::vector<double> scale, shift;
+  bool relu = false;
+};
+
 // y: (N, K, P, Q)  x: (N, C, H, W)  w: (K, C, R, S)  b: (K) or undefined. f32, one device.
-void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p);
+// epilogue: null, or (CPU only) K scales and shifts.
+void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p,
+                    const ConvEpilogue* epilogue = nullptr);
 // dx: (N, C, H, W) overwritten; dw: (K, C, R, S) and db: (K) accumulated; each of the three is
 // skipped if undefined (frozen weights, or a first layer whose input needs no gradient).
 // dy: (N, K, P, Q).

@@ -1,12 +1,13 @@
-// Layer fusion (nn/fusion.h): a ResNet with every batch norm + ReLU and add + ReLU fused gives
-// the same outputs, input gradients and parameter gradients, bitwise, as the same ResNet with the
-// fusion turned off by a pass-through transform on each ReLU; transforms on either side still see
-// the tensor they would see unfused.
+// Layer fusion (nn/fusion.h): a ResNet with every batch norm + ReLU and add + ReLU fused (and in
+// eval mode every convolution + batch norm + ReLU) gives the same outputs, input gradients and
+// parameter gradients, bitwise, as the same ResNet with the fusion turned off by pass-through
+// transforms; transforms on either side still see the tensor they would see unfused.
 #include <gtest/gtest.h>
 
 #include "models/init.h"
 #include "models/registry.h"
 #include "nn/batch_norm.h"
+#include "nn/conv.h"
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "ops/elementwise.h"
@@ -63,12 +64,16 @@ void expect_fusion_changes_nothing(const std::string& arch, const Shape& input_s
   auto separate = models::make_model(arch, Device::cpu());
   models::initialize(*fused, 5);
   separate->values().copy_from(fused->values());
-  int calls = 0, relus = 0;
-  for (const nn::GraphNode& node : separate->graph().nodes())
+  // Pass-through transforms on every ReLU and on every batch norm's output: nothing fuses.
+  int calls = 0, relus = 0, bn_calls = 0;
+  for (const nn::GraphNode& node : separate->graph().nodes()) {
     if (node.role == nn::NodeRole::Activation) {
       node.module->add_transform(nn::TransformSide::Output, std::make_unique<PassThrough>(&calls));
       ++relus;
     }
+    if (node.role == nn::NodeRole::BatchNorm)
+      node.module->add_transform(nn::TransformSide::Output, std::make_unique<PassThrough>(&bn_calls));
+  }
   ASSERT_GT(relus, 0);
   const Tensor x = test::random_uniform(input_shape, 6);
   for (uint64_t step = 0; step < 2; ++step) {  // the second step sees updated running statistics
@@ -79,9 +84,12 @@ void expect_fusion_changes_nothing(const std::string& arch, const Shape& input_s
     EXPECT_TRUE(test::bitwise_equal(a.dx, b.dx)) << arch << " input gradient, step " << step;
     EXPECT_TRUE(test::bitwise_equal(a.grads, b.grads)) << arch << " parameter gradients, step " << step;
   }
+  // Eval: every batch norm (and ReLU after it) inside the convolution before it, on the fused side.
   fused->set_training(false);
   separate->set_training(false);
   EXPECT_TRUE(test::bitwise_equal(fused->forward(x), separate->forward(x))) << arch << " eval";
+  EXPECT_THROW(fused->backward(test::random_uniform(fused->forward(x).shape(), 9)), Error)
+      << arch << ": a backward through an eval-mode batch norm run inside its convolution";
 }
 
 TEST(Fusion, CifarResnetFusedEqualsSeparateBitwise) { expect_fusion_changes_nothing("cifar_resnet_8", {3, 3, 8, 8}); }
@@ -107,6 +115,35 @@ TEST(Fusion, BatchNormOutputTransformRunsBeforeTheRelu) {
   }
   EXPECT_GT(positive, 0);
   model.backward(test::random_uniform({4, 2, 3, 3}, 9));
+}
+
+// In eval mode a negation on the convolution's output keeps the batch norm outside it: the result
+// is that of the same network with the filter negated (exact), which fuses.
+TEST(Fusion, ConvolutionOutputTransformKeepsTheBatchNormOutside) {
+  auto build = [](bool negate) {
+    auto net = std::make_unique<nn::Sequential>();
+    auto& conv = net->append(std::make_unique<nn::Conv2d>(3, 4, 3, 1, 1, false));
+    net->append(std::make_unique<nn::BatchNorm2d>(4));
+    net->append(std::make_unique<nn::ReLU>());
+    if (negate) conv.add_transform(nn::TransformSide::Output, std::make_unique<Negate>());
+    auto model = std::make_unique<nn::Model>("conv_bn_relu", std::move(net), Device::cpu());
+    models::initialize(*model, 10);
+    return model;
+  };
+  auto negated = build(true), plain = build(false);
+  Tensor& w = plain->parameter("0.weight").value;
+  ops::scale(w, -1.0f);
+  // Running statistics away from 0 and 1, the same on both.
+  for (auto* m : {negated.get(), plain.get()}) {
+    m->parameter("1.weight").value.copy_from(test::random_uniform({4}, 11, 0.5f, 2.0f));
+    m->parameter("1.bias").value.copy_from(test::random_uniform({4}, 12));
+    m->set_training(false);
+  }
+  for (nn::Buffer* b : plain->buffers())
+    if (b->name.find("running") != std::string::npos) b->value.copy_from(test::random_uniform(b->shape, 13, 0.5f, 1.5f));
+  for (size_t i = 0; i < plain->buffers().size(); ++i) negated->buffers()[i]->value.copy_from(plain->buffers()[i]->value);
+  const Tensor x = test::random_uniform({2, 3, 6, 6}, 14);
+  EXPECT_TRUE(test::bitwise_equal(negated->forward(x), plain->forward(x)));
 }
 
 }  // namespace
