@@ -59,11 +59,8 @@ Tensor BatchNorm2d::backward_impl(const Tensor& dy) {
 }
 
 ops::ConvEpilogue BatchNorm2d::eval_epilogue(bool relu) const {
-  ops::ConvEpilogue e;
-  ops::batch_norm_eval_affine(e.scale, e.shift, weight_.value, bias_.value, running_mean_.value, running_var_.value,
-                              kEps);
-  e.relu = relu;
-  return e;
+  return {ops::batch_norm_eval_affine(weight_.value, bias_.value, running_mean_.value, running_var_.value, kEps),
+          relu};
 }
 
 void BatchNorm2d::flush_host_state() {

@@ -31,11 +31,11 @@ Tensor ResidualBlock::forward_impl(const Tensor& x) {
     Step& step = main_[i];
     step.ran_inside_previous = false;
     Step* next = i + 1 < main_.size() ? &main_[i + 1] : nullptr;
-    // A convolution runs the next step (its batch norm and, with it, that one's ReLU) inside only
-    // when it takes both or the step has no ReLU: a ReLU is never left to run on its own.
-    const int inside = next && !step.relu ? fuse_into_convolution(*step.layer, next->layer, next->relu.get(), h) : 0;
-    const bool whole_next = inside > 0 && (inside == 2 || !next->relu);
-    if (inside > 0 && !whole_next) fuse_into_convolution(*step.layer, nullptr, nullptr, h);
+    // A convolution may run the whole next step inside, its batch norm and that one's ReLU: a
+    // ReLU that cannot go with it keeps the batch norm out too (a step's ReLU never runs alone).
+    const bool offer = next && !step.relu && (!next->relu || relu_fusable(*next->relu));
+    const bool whole_next =
+        fuse_into_convolution(*step.layer, offer ? next->layer : nullptr, offer ? next->relu.get() : nullptr, h) > 0;
     step.relu_fused = fuse_relu_into(*step.layer, step.relu.get());
     h = step.layer->forward(h);
     if (step.relu && !step.relu_fused) h = step.relu->forward(h);

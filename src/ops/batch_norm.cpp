@@ -14,6 +14,23 @@
 
 namespace bmc::ops {
 
+ChannelAffine channel_affine(double mean, double invstd, float gamma, float beta) {
+  const double scale = invstd * gamma;
+  return {scale, beta - mean * scale};
+}
+
+void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu) {
+  // y may be x (in place): each element is read before it is written, so vectors are safe, and
+  // without the pragma GCC kept this loop scalar for fear of other overlaps.
+  if (relu) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) y[i] = bmc::relu(static_cast<float>(x[i] * t.scale + t.shift));
+  } else {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * t.scale + t.shift);
+  }
+}
+
 namespace {
 
 // x viewed as (outer = N, channels = C, inner = H * W); channel c's elements are
@@ -33,6 +50,8 @@ void check_channel_vector(const char* op, const char* name, const Tensor& t, int
   check_dtype(op, name, t, DType::F32);
   check_shape(op, name, t, {channels});
 }
+
+double eval_invstd(float running_var, float eps) { return 1.0 / std::sqrt(static_cast<double>(running_var) + eps); }
 
 // Statistics in double with two passes (mean, then squared deviations): no cancellation. The
 // sums over a row run in SIMD lanes (a fixed order for a given build, so runs stay bitwise
@@ -73,19 +92,10 @@ Double4 load_double4(const float* p) {
 // `relu` (the ReLU after a batch norm in the same pass: the same values as a ReLU run afterwards).
 void normalize_channel(float* y, const float* x, const BnDims& d, int64_t c, double mean, double invstd,
                        float gamma, float beta, bool relu) {
-  const double a = invstd * gamma;
-  const double b = beta - mean * a;
+  const ChannelAffine t = channel_affine(mean, invstd, gamma, beta);
   for (int64_t o = 0; o < d.outer; ++o) {
     const int64_t base = (o * d.channels + c) * d.inner;
-    // y may be x (in place): each element is read before it is written, so vectors are safe, and
-    // without the pragma GCC kept this loop scalar for fear of other overlaps.
-    if (relu) {
-#pragma omp simd
-      for (int64_t i = 0; i < d.inner; ++i) y[base + i] = bmc::relu(static_cast<float>(x[base + i] * a + b));
-    } else {
-#pragma omp simd
-      for (int64_t i = 0; i < d.inner; ++i) y[base + i] = static_cast<float>(x[base + i] * a + b);
-    }
+    batch_norm_affine_row(y + base, x + base, d.inner, t, relu);
   }
 }
 
@@ -161,8 +171,7 @@ void batch_norm_eval_cpu(float* y, const float* x, const float* gamma, const flo
                          bool relu) {
 #pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
   for (int64_t c = 0; c < d.channels; ++c) {
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + eps);
-    normalize_channel(y, x, d, c, running_mean[c], invstd, gamma[c], beta[c], relu);
+    normalize_channel(y, x, d, c, running_mean[c], eval_invstd(running_var[c], eps), gamma[c], beta[c], relu);
   }
 }
 
@@ -419,8 +428,8 @@ void batch_norm_relu_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamm
   forward_eval("batch_norm_relu_forward_eval", y, x, gamma, beta, running_mean, running_var, eps, true);
 }
 
-void batch_norm_eval_affine(std::vector<double>& scale, std::vector<double>& shift, const Tensor& gamma,
-                            const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, float eps) {
+std::vector<ChannelAffine> batch_norm_eval_affine(const Tensor& gamma, const Tensor& beta,
+                                                  const Tensor& running_mean, const Tensor& running_var, float eps) {
   const char* op = "batch_norm_eval_affine";
   const int64_t channels = gamma.numel();
   for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"gamma", &gamma},
@@ -430,19 +439,13 @@ void batch_norm_eval_affine(std::vector<double>& scale, std::vector<double>& shi
     check_channel_vector(op, name, *t, channels);
     BMC_CHECK(!t->device().is_cuda(), op, ": ", name, " must be on the CPU");
   }
-  const float* g = gamma.data<float>();
-  const float* b = beta.data<float>();
   const float* mean = running_mean.data<float>();
   const float* var = running_var.data<float>();
-  scale.resize(static_cast<size_t>(channels));
-  shift.resize(static_cast<size_t>(channels));
-  for (int64_t c = 0; c < channels; ++c) {
-    // As batch_norm_eval_cpu and normalize_channel compute them.
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
-    const double a = invstd * g[c];
-    scale[static_cast<size_t>(c)] = a;
-    shift[static_cast<size_t>(c)] = b[c] - static_cast<double>(mean[c]) * a;
-  }
+  std::vector<ChannelAffine> affine(static_cast<size_t>(channels));
+  for (int64_t c = 0; c < channels; ++c)
+    affine[static_cast<size_t>(c)] =
+        channel_affine(mean[c], eval_invstd(var[c], eps), gamma.data<float>()[c], beta.data<float>()[c]);
+  return affine;
 }
 
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,

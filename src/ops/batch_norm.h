@@ -37,10 +37,18 @@ void batch_norm_relu_forward_train(Tensor& y, Tensor& saved_mean, Tensor& saved_
                                    const CrossShardSum* across = nullptr);
 void batch_norm_relu_forward_eval(Tensor& y, const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                   const Tensor& running_mean, const Tensor& running_var, float eps);
-// The eval-mode batch norm as y = x * scale + shift per channel, in double: the values
-// batch_norm_forward_eval applies (CPU tensors), for a layer that applies them itself.
-void batch_norm_eval_affine(std::vector<double>& scale, std::vector<double>& shift, const Tensor& gamma,
-                            const Tensor& beta, const Tensor& running_mean, const Tensor& running_var, float eps);
+// A batch norm on one channel as y = x * scale + shift, in double: scale = invstd * gamma,
+// shift = beta - mean * scale.
+struct ChannelAffine {
+  double scale = 1, shift = 0;
+};
+ChannelAffine channel_affine(double mean, double invstd, float gamma, float beta);
+// y[i] = f32(x[i] * scale + shift), then relu(y[i]) when `relu`, for n contiguous values (y may
+// be x): the arithmetic of every batch norm forward here, for a layer that applies it itself.
+void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu);
+// The eval-mode batch norm's affine per channel (CPU tensors).
+std::vector<ChannelAffine> batch_norm_eval_affine(const Tensor& gamma, const Tensor& beta,
+                                                  const Tensor& running_mean, const Tensor& running_var, float eps);
 // dx overwritten; dgamma, dbeta accumulated. Uses the statistics saved by the training forward;
 // eps is the forward's (cuDNN wants the same value in both).
 void batch_norm_backward(Tensor& dx, Tensor& dgamma, Tensor& dbeta, const Tensor& dy, const Tensor& x,

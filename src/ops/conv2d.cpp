@@ -25,7 +25,6 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/activation.cuh"
 #include "ops/blas_threads.h"
 #include "ops/check.h"
 #include "ops/im2col.h"
@@ -171,15 +170,8 @@ void finish_outputs(float* y, int images, const float* b, const ConvEpilogue* ep
     if (b) add_bias_rows(yi, b, k, pq);
     if (!epilogue) continue;
     for (int o = 0; o < k; ++o) {
-      float* __restrict row = yi + int64_t{o} * pq;
-      const double a = epilogue->scale[o], c = epilogue->shift[o];
-      if (epilogue->relu) {
-#pragma omp simd
-        for (int j = 0; j < pq; ++j) row[j] = relu(static_cast<float>(row[j] * a + c));
-      } else {
-#pragma omp simd
-        for (int j = 0; j < pq; ++j) row[j] = static_cast<float>(row[j] * a + c);
-      }
+      float* row = yi + int64_t{o} * pq;
+      batch_norm_affine_row(row, row, pq, epilogue->affine[static_cast<size_t>(o)], epilogue->relu);
     }
   }
 }
@@ -484,9 +476,8 @@ void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b
   check_no_alias(op, y, w);
   if (epilogue) {
     BMC_CHECK(!x.device().is_cuda(), op, ": an epilogue runs on the CPU backend only");
-    BMC_CHECK(epilogue->scale.size() == static_cast<size_t>(d.k) && epilogue->shift.size() == static_cast<size_t>(d.k),
-              op, ": the epilogue needs ", d.k, " scales and shifts, got ", epilogue->scale.size(), " and ",
-              epilogue->shift.size());
+    BMC_CHECK(epilogue->affine.size() == static_cast<size_t>(d.k), op, ": the epilogue needs ", d.k,
+              " affine maps, got ", epilogue->affine.size());
   }
   if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(conv2d_forward_cuda(y, x, w, b, p));
   if (d.n == 0) return;

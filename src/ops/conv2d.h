@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "ops/batch_norm.h"
 
 namespace bmc::ops {
 
@@ -16,15 +17,15 @@ struct Conv2dParams {
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p);
 
 // What the CPU forward applies to each output channel o once an image's output is computed,
-// while it is in cache: y = y * scale[o] + shift[o] in double, rounded to f32 (an eval-mode batch
-// norm, as batch_norm_forward_eval computes it), then relu(y) if `relu`.
+// while it is in cache: the eval-mode batch norm after it, channel o's affine map as
+// batch_norm_forward_eval applies it, then relu(y) if `relu`.
 struct ConvEpilogue {
-  std::vector<double> scale, shift;
+  std::vector<ChannelAffine> affine;
   bool relu = false;
 };
 
 // y: (N, K, P, Q)  x: (N, C, H, W)  w: (K, C, R, S)  b: (K) or undefined. f32, one device.
-// epilogue: null, or (CPU only) K scales and shifts.
+// epilogue: null, or (CPU only) K affine maps.
 void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p,
                     const ConvEpilogue* epilogue = nullptr);
 // dx: (N, C, H, W) overwritten; dw: (K, C, R, S) and db: (K) accumulated; each of the three is
