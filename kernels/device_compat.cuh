@@ -57,7 +57,10 @@ BMC_DEVICE float warp_max(float v) {
 
 BMC_DEVICE float atomic_add(float* address, float value) {
 #if defined(BMC_EMU)
-  return std::atomic_ref<float>(*address).fetch_add(value);
+  emu::atomic_point();
+  const float old = std::atomic_ref<float>(*address).fetch_add(value);
+  emu::atomic_point();
+  return old;
 #else
   return atomicAdd(address, value);
 #endif
@@ -65,7 +68,10 @@ BMC_DEVICE float atomic_add(float* address, float value) {
 
 BMC_DEVICE unsigned atomic_add(unsigned* address, unsigned value) {
 #if defined(BMC_EMU)
-  return std::atomic_ref<unsigned>(*address).fetch_add(value);
+  emu::atomic_point();
+  const unsigned old = std::atomic_ref<unsigned>(*address).fetch_add(value);
+  emu::atomic_point();
+  return old;
 #else
   return atomicAdd(address, value);
 #endif
@@ -73,7 +79,10 @@ BMC_DEVICE unsigned atomic_add(unsigned* address, unsigned value) {
 
 BMC_DEVICE unsigned long long atomic_add(unsigned long long* address, unsigned long long value) {
 #if defined(BMC_EMU)
-  return std::atomic_ref<unsigned long long>(*address).fetch_add(value);
+  emu::atomic_point();
+  const unsigned long long old = std::atomic_ref<unsigned long long>(*address).fetch_add(value);
+  emu::atomic_point();
+  return old;
 #else
   return atomicAdd(address, value);
 #endif

@@ -1,13 +1,16 @@
 // Host emulation of CUDA kernel launches, in the spirit of nvcc's old -deviceemu: a kernel's own
 // source, compiled by g++ with this header force-included (-include kernels/emu/emu.h -DBMC_EMU),
 // runs on the CPU. Each block's threads are cooperative fibers on one OS thread, so
-// __syncthreads() is a real barrier among the block's threads and __shared__ arrays (statics in
-// one section of the binary, launches serialised) are shared by exactly one block at a time.
+// __syncthreads() is a real barrier among the block's threads, and __shared__ arrays (statics in
+// one section of the binary, launches serialised) are each block's own: the section holds the
+// running block's bytes while the other resident blocks' wait aside.
 // Every block starts with all shared memory poisoned with 0xFF bytes (NaN as a float, -1 as an
 // integer), as a GPU block starts with whatever the last one left, so a read before any write
-// shows instead of finding zeros or the previous block's values. To surface what a GPU's scheduling would: the blocks
-// of a grid run in a shuffled order, and between two barriers a block's threads run in a
-// shuffled order (both seeded per launch, from BMC_EMU_SEED when set, so a failure repeats); a
+// shows instead of finding zeros or the previous block's values. To surface what a GPU's scheduling
+// would: the blocks of a grid start in a shuffled order, four at a time are under way and
+// interleave (a thread gives way to other blocks at every barrier and before and after every
+// atomic), and between two such points a block's threads run in a shuffled order (all seeded per
+// launch, from BMC_EMU_SEED when set, so a failure repeats); a
 // barrier that some threads of a block reach while others have left the kernel, or that threads
 // reach at different __syncthreads sites, throws bmc::Error naming the kernel's source line.
 //
@@ -55,6 +58,10 @@ uint32_t shuffle_index_bits(uint32_t bits, int src_lane, uint32_t mask = kFullMa
 void mma_m16n8k32_s8u8(int32_t d[4], const uint32_t* a, const uint32_t b[2], const int32_t c[4], uint32_t meta,
                        bool sparse);
 
+// Where an atomic of kernels/device_compat.cuh lets other threads, of this block or another
+// resident one, run first. No effect outside an emulated kernel.
+void atomic_point();
+
 // The bytes every block's shared memory starts as.
 constexpr unsigned char kSharedPoison = 0xFF;
 
@@ -63,6 +70,7 @@ struct Stats {
   uint64_t blocks = 0;
   uint64_t threads = 0;
   uint64_t barriers = 0;
+  uint64_t atomic_points = 0;
 };
 Stats stats();
 

@@ -1,6 +1,8 @@
 // The host emulator itself: grid/block indexing, barrier semantics, launch validation, and that it
 // exposes what a GPU's scheduling would: a seeded race, a divergent and a mismatched barrier,
-// a read of shared memory nobody wrote.
+// a read of shared memory nobody wrote, a grid reduction that trusts an atomic it should not.
+// Compiled as an emulated kernel source is, for the device wrappers' atomics.
+#define BMC_EMU
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,7 +11,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "kernels/emu/emu.h"
+#include "kernels/emu/emu.h"  // first, as the emulator's -include puts it
+#include "kernels/device_compat.cuh"
 
 namespace bmc {
 namespace {
@@ -115,6 +118,62 @@ TEST(Emu, BlocksRunInAShuffledOrder) {
   emu::run_grid(dim3(16), dim3(1), [&] { order.push_back(blockIdx.x); });
   ASSERT_EQ(order.size(), 16u);
   EXPECT_FALSE(std::is_sorted(order.begin(), order.end()));
+}
+
+// Resident blocks make progress side by side: between a block's two phases, other blocks run.
+TEST(Emu, ResidentBlocksInterleave) {
+  std::vector<unsigned> log;
+  emu::run_grid(dim3(8), dim3(4), [&] {
+    if (threadIdx.x == 0) log.push_back(blockIdx.x);
+    __syncthreads();
+    if (threadIdx.x == 0) log.push_back(blockIdx.x);
+  });
+  ASSERT_EQ(log.size(), 16u);
+  bool interleaved = false;  // one after another, each block's two entries would be adjacent
+  for (size_t i = 0; i < log.size(); i += 2) interleaved = interleaved || log[i] != log[i + 1];
+  EXPECT_TRUE(interleaved);
+}
+
+// Each block's shared memory is its own while blocks interleave.
+TEST(Emu, InterleavedBlocksKeepTheirOwnSharedMemory) {
+  std::vector<unsigned> seen(16 * 32, 0);
+  emu::run_grid(dim3(16), dim3(32), [&] {
+    __shared__ unsigned slots[32];
+    slots[threadIdx.x] = blockIdx.x * 100 + threadIdx.x;
+    __syncthreads();
+    __syncthreads();
+    seen[blockIdx.x * 32 + threadIdx.x] = slots[31 - threadIdx.x];
+  });
+  for (unsigned b = 0; b < 16; ++b)
+    for (unsigned t = 0; t < 32; ++t) EXPECT_EQ(seen[b * 32 + t], b * 100 + 31 - t) << b << " " << t;
+}
+
+// The last block to arrive sums every block's partial. Correct when each block writes its partial
+// before counting itself in; the seeded bug counts first and writes after. Blocks run one after
+// another, the bug would never show: the last block starts only once the others have finished.
+TEST(Emu, AGridReductionThatCountsBeforeWritingIsCaught) {
+  constexpr unsigned kBlocks = 16;
+  auto reduce = [](bool count_first) {
+    std::vector<unsigned> partial(kBlocks, 0);
+    unsigned arrived = 0, total = 0;
+    emu::run_grid(dim3(kBlocks), dim3(1), [&] {
+      if (!count_first) partial[blockIdx.x] = blockIdx.x + 1;
+      const unsigned before = atomic_add(&arrived, 1u);
+      if (count_first) partial[blockIdx.x] = blockIdx.x + 1;
+      if (before == kBlocks - 1)
+        for (unsigned p : partial) total += p;
+    });
+    return total;
+  };
+  const unsigned expected = kBlocks * (kBlocks + 1) / 2;
+  const uint64_t points = emu::stats().atomic_points;
+  int wrong = 0;
+  for (int launch = 0; launch < 8; ++launch) {
+    EXPECT_EQ(reduce(false), expected);
+    wrong += reduce(true) != expected ? 1 : 0;
+  }
+  EXPECT_EQ(emu::stats().atomic_points - points, 2u * 8 * 2 * kBlocks);  // before and after each atomic
+  EXPECT_GT(wrong, 0) << "the missing partial went unseen";
 }
 
 TEST(Emu, ADivergentBarrierIsAnError) {
