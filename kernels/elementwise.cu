@@ -1,6 +1,7 @@
 // Elementwise add (y = a + b, 12 bytes per element), axpy (y += alpha * x, 12 bytes per element)
-// scale (y *= alpha) and clamp (y = clamp(y, lo, hi)), 8 bytes per element: grid-stride loops over the cores of
-// kernels/elementwise.cuh, so results never depend on the grid and match the CPU loops bitwise.
+// scale (y *= alpha) and clamp (y = clamp(y, lo, hi)), 8 bytes per element, and integer counters
+// (y += v): grid-stride loops over the cores of kernels/elementwise.cuh, so results never depend
+// on the grid and match the CPU loops bitwise.
 #include "kernels/device_compat.cuh"
 #include "kernels/elementwise.cuh"
 #include "kernels/elementwise.h"
@@ -29,6 +30,10 @@ __global__ void clamp_kernel(float* y, float lo, float hi, int64_t n) {
   BMC_GRID_STRIDE_LOOP(i, n) { y[i] = clamp_value(y[i], lo, hi); }
 }
 
+__global__ void add_i64_kernel(int64_t* y, int64_t v, int64_t n) {
+  BMC_GRID_STRIDE_LOOP(i, n) { y[i] += v; }
+}
+
 }  // namespace
 
 // --- launchers
@@ -55,6 +60,12 @@ void clamp(float* y, float lo, float hi, int64_t n, StreamRef stream, int grid_l
   if (n == 0) return;
   launch("clamp_kernel", clamp_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
          y, lo, hi, n);
+}
+
+void add_i64(int64_t* y, int64_t v, int64_t n, StreamRef stream, int grid_limit) {
+  if (n == 0) return;
+  launch("add_i64_kernel", add_i64_kernel, grid_for(n, kElementwiseBlock, grid_limit), kElementwiseBlock, stream,
+         y, v, n);
 }
 
 }  // namespace bmc::BMC_KNS

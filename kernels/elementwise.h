@@ -16,5 +16,7 @@ void axpy(float* y, float alpha, const float* x, int64_t n, StreamRef stream, in
 void scale(float* y, float alpha, int64_t n, StreamRef stream, int grid_limit = 0);
 // y[i] = clamp(y[i], lo, hi)
 void clamp(float* y, float lo, float hi, int64_t n, StreamRef stream, int grid_limit = 0);
+// y[i] = y[i] + v: counters that live on the device, so a replayed step advances them too
+void add_i64(int64_t* y, int64_t v, int64_t n, StreamRef stream, int grid_limit = 0);
 
 }  // namespace bmc::BMC_KNS

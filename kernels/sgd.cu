@@ -15,6 +15,7 @@ constexpr int kSgdBlock = 256;
 
 __global__ void masked_sgd_kernel(float* w, float* m, const float* g, const float* mask, int64_t n,
                                   SgdHyper hyper) {
+  hyper = resolved(hyper);
   BMC_GRID_STRIDE_LOOP(i, n) {
     float wi = w[i], mi = m[i];
     masked_sgd_update(wi, mi, g[i], mask[i], hyper);

@@ -14,7 +14,16 @@ struct SgdHyper {
   float momentum = 0.0f;
   float weight_decay = 0.0f;
   bool nesterov = false;
+  // When set, the update reads its learning rate here as it runs, not from `lr`: a captured step
+  // replays with each step's value (on the update's device).
+  const float* lr_source = nullptr;
 };
+
+// The hyperparameters as the update runs them.
+BMC_HD SgdHyper resolved(SgdHyper h) {
+  if (h.lr_source != nullptr) h.lr = *h.lr_source;
+  return h;
+}
 
 BMC_HD void masked_sgd_update(float& w, float& m, float g, float mask, const SgdHyper& h) {
   const float gd = add_rn(g, mul_rn(h.weight_decay, w));

@@ -72,7 +72,6 @@ void initialize(nn::Model& model, uint64_t seed, const std::string& initializer,
       b->value.fill_zero();
     }
   }
-  model.net().visit_modules([](const std::string&, nn::Module& m) { m.reload_host_state(); });
 }
 
 }  // namespace bmc::models

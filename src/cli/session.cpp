@@ -156,7 +156,8 @@ nlohmann::json Session::summary(const train::TrainResult& result, int64_t total_
           {"best_top1", std::max(result.best_top1, result.test.top1)},
           {"final_train_loss", result.final_train_loss},
           {"train_seconds", result.seconds},
-          {"images_per_second", result.images_per_second}};
+          {"images_per_second", result.images_per_second},
+          {"cuda_graph_steps", result.graph_replays}};
 }
 
 int Session::report(const io::RunDir& dir, const nlohmann::json& summary) const {

@@ -49,6 +49,7 @@ void declare_train_flags(Args& args) {
   args.option("eval-every", "1ep", "test evaluation interval (e.g. 1ep, 500it)");
   args.option("checkpoint-every", "1ep", "checkpoint interval (also at every epoch end)");
   args.flag("deterministic", "CUDA: deterministic cuDNN algorithms (bit-reproducible GPU runs)");
+  args.flag("no-cuda-graph", "CUDA: run every training step op by op instead of replaying one captured graph");
   args.option("profile", "0", "time every layer's forward and backward over the first N steps: a table on stderr and in profile.txt");
   args.flag("distributed", "data-parallel over the MPI ranks this process was started among (mpirun -np N bmc ...)");
   args.flag("sync-batch-norm", "with --distributed: batch-norm statistics of the global batch (default: per rank, as PyTorch DDP)");
@@ -138,6 +139,7 @@ train::TrainOptions options_from_flags(const Args& args, int64_t steps_per_epoch
   options.checkpoint_every = train::Duration::parse(args.get("checkpoint-every")).steps(steps_per_epoch);
   options.profile_steps = args.get_int64("profile");
   if (options.profile_steps < 0) throw UsageError{"--profile takes a number of steps (0: off)"};
+  options.capture_step = !args.on("no-cuda-graph");
   return options;
 }
 

@@ -17,6 +17,8 @@ std::string current_device_text() {
   return "device " + std::to_string(device);
 }
 
+}  // namespace
+
 bool sync_after_launch() {
   static const bool enabled = [] {
     const char* v = std::getenv("BMC_CUDA_SYNC");
@@ -24,8 +26,6 @@ bool sync_after_launch() {
   }();
   return enabled;
 }
-
-}  // namespace
 
 void throw_cuda_error(cudaError_t status, const char* statement, const char* file, int line,
                       const char* function) {

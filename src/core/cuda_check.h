@@ -16,6 +16,8 @@ void warn_cuda_error(cudaError_t status, const char* statement, const char* file
 // Launch check: cudaGetLastError, plus a device synchronize when BMC_CUDA_SYNC=1 so an
 // asynchronous fault is blamed on the launch that caused it.
 void check_cuda_launch(const char* what, const char* file, int line, const char* function);
+// BMC_CUDA_SYNC=1: every launch check waits for the device.
+bool sync_after_launch();
 
 }  // namespace bmc::detail
 

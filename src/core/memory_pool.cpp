@@ -31,6 +31,16 @@ class CpuAllocator final : public RawAllocator {
   void release(void* ptr) noexcept override { std::free(ptr); }
 };
 
+// A block of `cache` no more than twice the size needed, taken out of it; nullptr if none.
+void* take_block(std::multimap<size_t, void*>& cache, size_t needed, size_t& capacity) {
+  auto it = cache.lower_bound(needed);
+  if (it == cache.end() || it->first > 2 * needed) return nullptr;
+  capacity = it->first;
+  void* ptr = it->second;
+  cache.erase(it);
+  return ptr;
+}
+
 size_t round_capacity(size_t bytes) {
   // Small blocks round to the alignment, large ones to 1 MiB so similar sizes share blocks.
   const size_t unit = bytes >= (size_t{1} << 20) ? (size_t{1} << 20) : kAlignment;
@@ -41,7 +51,10 @@ size_t round_capacity(size_t bytes) {
 
 MemoryPool::MemoryPool(std::unique_ptr<RawAllocator> raw, bool cpu) : raw_(std::move(raw)), cpu_(cpu) {}
 
-MemoryPool::~MemoryPool() { empty_cache(); }
+MemoryPool::~MemoryPool() {
+  release_graph_blocks();
+  empty_cache();
+}
 
 MemoryPool& MemoryPool::get(Device device) {
   static MemoryPool cpu_pool(std::make_unique<CpuAllocator>(), true);
@@ -64,14 +77,11 @@ void* MemoryPool::allocate(size_t bytes) {
   const bool guard = cpu_ && g_guards.load();
   const size_t needed = round_capacity((bytes == 0 ? 1 : bytes) + (guard ? kGuardBytes : 0));
   std::lock_guard<std::mutex> lock(mutex_);
-  void* ptr = nullptr;
   size_t capacity = 0;
-  // Reuse a cached block no more than twice the size we need.
-  auto it = cache_.lower_bound(needed);
-  if (it != cache_.end() && it->first <= 2 * needed) {
-    capacity = it->first;
-    ptr = it->second;
-    cache_.erase(it);
+  void* ptr = capturing_ ? take_block(graph_free_, needed, capacity) : nullptr;
+  if (ptr) {
+    stats_.cached_bytes -= capacity;
+  } else if ((ptr = take_block(cache_, needed, capacity))) {
     stats_.cached_bytes -= capacity;
   } else {
     capacity = needed;
@@ -87,6 +97,7 @@ void* MemoryPool::allocate(size_t bytes) {
     ++stats_.raw_allocations;
   }
   if (guard) std::memset(static_cast<unsigned char*>(ptr) + bytes, kCanary, capacity - bytes);
+  if (capturing_) graph_blocks_.emplace(ptr, capacity);
   live_[ptr] = {guard ? bytes : capacity, capacity};
   stats_.live_bytes += capacity;
   if (stats_.live_bytes > stats_.peak_bytes) stats_.peak_bytes = stats_.live_bytes;
@@ -115,7 +126,33 @@ void MemoryPool::release(void* ptr) {
   }
   stats_.live_bytes -= block.capacity;
   stats_.cached_bytes += block.capacity;
-  cache_.emplace(block.capacity, ptr);
+  (graph_blocks_.count(ptr) ? graph_free_ : cache_).emplace(block.capacity, ptr);
+}
+
+void MemoryPool::begin_graph_capture() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BMC_CHECK(!capturing_ && graph_blocks_.empty(), "memory pool: one captured graph at a time");
+  capturing_ = true;
+}
+
+void MemoryPool::end_graph_capture() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  capturing_ = false;
+}
+
+void MemoryPool::release_graph_blocks() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  capturing_ = false;
+  cache_.insert(graph_free_.begin(), graph_free_.end());
+  graph_free_.clear();
+  graph_blocks_.clear();  // those still live return to the cache when released
+}
+
+size_t MemoryPool::graph_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t bytes = 0;
+  for (const auto& [ptr, capacity] : graph_blocks_) bytes += capacity;
+  return bytes;
 }
 
 PoolStats MemoryPool::stats() const {

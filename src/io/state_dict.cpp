@@ -42,7 +42,6 @@ std::string describe(const Tensor& t) { return std::string(dtype_name(t.dtype())
 }  // namespace
 
 std::vector<std::pair<std::string, const Tensor*>> state_dict(nn::Model& model) {
-  model.net().visit_modules([](const std::string&, nn::Module& m) { m.flush_host_state(); });
   std::vector<std::pair<std::string, const Tensor*>> out;
   for (const Entry& e : entries(model)) out.emplace_back(e.key, e.tensor);
   return out;
@@ -75,7 +74,6 @@ void load_state_dict(nn::Model& model, const SafeTensors& file) {
     BMC_FAIL(msg.str());
   }
   for (const Entry& e : expected) e.tensor->copy_from(file.at(e.key));
-  model.net().visit_modules([](const std::string&, nn::Module& m) { m.reload_host_state(); });
 }
 
 }  // namespace bmc::io

@@ -2,6 +2,7 @@
 
 #include "dist/communicator.h"
 #include "ops/batch_norm.h"
+#include "ops/elementwise.h"
 
 namespace bmc::nn {
 namespace {
@@ -38,7 +39,7 @@ Tensor BatchNorm2d::forward_impl(const Tensor& x) {
   const auto normalize = relu_fused_ ? ops::batch_norm_relu_forward_train : ops::batch_norm_forward_train;
   normalize(y, saved_mean_, saved_invstd_, x, weight_.value, bias_.value, running_mean_.value, running_var_.value,
             kMomentum, kEps, across_ranks());
-  ++batches_tracked_;
+  ops::add_to_counter(num_batches_tracked_.value, 1);
   x_ = x.view(x.shape());
   relu_y_ = relu_fused_ ? y.view(y.shape()) : Tensor();
   return y;
@@ -62,11 +63,5 @@ ops::ConvEpilogue BatchNorm2d::eval_epilogue(bool relu) const {
   return {ops::batch_norm_eval_affine(weight_.value, bias_.value, running_mean_.value, running_var_.value, kEps),
           relu};
 }
-
-void BatchNorm2d::flush_host_state() {
-  num_batches_tracked_.value.copy_from(Tensor::from_vector<int64_t>({batches_tracked_}, {}));
-}
-
-void BatchNorm2d::reload_host_state() { batches_tracked_ = num_batches_tracked_.value.to_vector<int64_t>()[0]; }
 
 }  // namespace bmc::nn

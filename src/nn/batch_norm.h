@@ -1,6 +1,7 @@
 // PyTorch nn.BatchNorm2d(C) (momentum 0.1, eps 1e-5, affine, tracking running statistics):
 // parameters "weight", "bias" (C); buffers "running_mean" (C, starts 0), "running_var" (C,
-// starts 1), "num_batches_tracked" (i64 scalar). Training normalises with batch statistics and
+// starts 1), "num_batches_tracked" (i64 scalar, counted on the device by each training forward, so a replayed
+// captured step counts too). Training normalises with batch statistics and
 // updates the running ones; evaluation uses the running statistics. In a data-parallel run with
 // synchronised batch norm the batch is the global one (every rank's shard).
 #pragma once
@@ -17,18 +18,12 @@ class BatchNorm2d : public Module {
   static constexpr float kEps = 1e-5f;
 
   explicit BatchNorm2d(int64_t channels);
-  int64_t num_batches_tracked() const { return batches_tracked_; }
 
   // Whether the next forward also runs the ReLU after this layer, in the same pass over the
   // tensor, and its backward that ReLU's backward (nn/fusion.h decides, before each forward).
   void set_relu_fused(bool on) { relu_fused_ = on; }
   // This layer in eval mode as a convolution's epilogue (nn/fusion.h), then a ReLU if `relu`.
   ops::ConvEpilogue eval_epilogue(bool relu) const;
-
-  // The batch counter is counted on the host (one device write per step and layer would stall
-  // the GPU stream) and written into the buffer only when the buffers are read.
-  void flush_host_state() override;
-  void reload_host_state() override;
 
  protected:
   Tensor forward_impl(const Tensor& x) override;
@@ -40,7 +35,6 @@ class BatchNorm2d : public Module {
   Buffer& running_mean_;
   Buffer& running_var_;
   Buffer& num_batches_tracked_;
-  int64_t batches_tracked_ = 0;
   bool relu_fused_ = false;
   Tensor x_, saved_mean_, saved_invstd_;  // from the last training forward
   Tensor relu_y_;                         // its output, when it ran the ReLU too

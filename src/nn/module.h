@@ -62,12 +62,6 @@ class Module {
   void visit_buffers(const std::function<void(const std::string&, Buffer&)>& fn, const std::string& prefix = "");
   void visit_modules(const std::function<void(const std::string&, Module&)>& fn, const std::string& prefix = "");
 
-  // Modules that keep part of their buffer state on the host (BatchNorm's batch counter, so a
-  // training step never writes device memory from the host) store it into their buffers in
-  // flush_host_state() and read it back in reload_host_state(). io/state_dict calls them.
-  virtual void flush_host_state() {}
-  virtual void reload_host_state() {}
-
  protected:
   virtual Tensor forward_impl(const Tensor& x) = 0;
   virtual Tensor backward_impl(const Tensor& dy) = 0;

@@ -89,6 +89,13 @@ void scale(Tensor& y, float alpha) {
   scale_cpu(y.data<float>(), alpha, y.numel());
 }
 
+void add_to_counter(Tensor& y, int64_t v) {
+  check_dtype("add_to_counter", "y", y, DType::I64);
+  if (y.device().is_cuda()) return BMC_DISPATCH_CUDA(add_to_counter_cuda(y, v));
+  int64_t* p = y.data<int64_t>();
+  for (int64_t i = 0; i < y.numel(); ++i) p[i] += v;
+}
+
 void clamp(Tensor& y, float lo, float hi) {
   check_dtype("clamp", "y", y, DType::F32);
   BMC_CHECK(!(lo > hi), "clamp: lower bound ", lo, " above upper bound ", hi);

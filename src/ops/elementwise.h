@@ -16,6 +16,8 @@ void axpy(Tensor& y, float alpha, const Tensor& x);
 void scale(Tensor& y, float alpha);
 // y = clamp(y, lo, hi) in place.
 void clamp(Tensor& y, float lo, float hi);
+// y += v in place, y i64: a counter kept on y's device (a captured step replays its increment).
+void add_to_counter(Tensor& y, int64_t v);
 // y[n, c, ...] += b[c] in place: y (N, C, ...) f32, b (C) f32 on y's device (a bias folded into a
 // layer from outside it, as batch-norm folding gives a bias-free convolution).
 void add_channel_bias(Tensor& y, const Tensor& b);

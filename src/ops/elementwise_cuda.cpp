@@ -26,6 +26,10 @@ void clamp_cuda(Tensor& y, float lo, float hi) {
   kernels::clamp(y.data<float>(), lo, hi, y.numel(), ctx.stream);
 }
 
+void add_to_counter_cuda(Tensor& y, int64_t v) {
+  kernels::add_i64(y.data<int64_t>(), v, y.numel(), cuda::context(y.device()).stream);
+}
+
 void add_channel_bias_cuda(Tensor& y, const Tensor& b, int64_t outer, int64_t channels, int64_t inner) {
   kernels::add_channel_bias(y.data<float>(), b.data<float>(), outer, channels, inner, cuda::context(y.device()).stream);
 }

@@ -17,13 +17,14 @@ void masked_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, 
   BMC_CHECK(hyper.lr >= 0 && hyper.momentum >= 0 && hyper.weight_decay >= 0,
             "masked_sgd_step: lr, momentum and weight decay must be non-negative");
   if (w.device().is_cuda()) return BMC_DISPATCH_CUDA(masked_sgd_step_cuda(w, m, g, mask, hyper));
+  const SgdHyper h = resolved(hyper);
   float* pw = w.data<float>();
   float* pm = m.data<float>();
   const float* pg = g.data<float>();
   const float* pk = mask.data<float>();
   const int64_t n = w.numel();
 #pragma omp parallel for simd schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) masked_sgd_update(pw[i], pm[i], pg[i], pk[i], hyper);
+  for (int64_t i = 0; i < n; ++i) masked_sgd_update(pw[i], pm[i], pg[i], pk[i], h);
 }
 
 }  // namespace bmc::ops

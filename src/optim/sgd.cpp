@@ -7,8 +7,15 @@
 
 namespace bmc::optim {
 
-void Sgd::step(float lr) {
-  const SgdHyper hyper{lr, options_.momentum, options_.weight_decay, options_.nesterov};
+void Sgd::step(float lr) { apply({lr, options_.momentum, options_.weight_decay, options_.nesterov}); }
+
+void Sgd::step(const Tensor& lr) {
+  BMC_CHECK(lr.dtype() == DType::F32 && lr.numel() == 1 && lr.device() == model_.device(),
+            "Sgd: the learning rate must be one f32 on ", model_.device().str(), ", got ", lr.describe());
+  apply({0.0f, options_.momentum, options_.weight_decay, options_.nesterov, lr.data<float>()});
+}
+
+void Sgd::apply(const SgdHyper& hyper) {
   ops::masked_sgd_step(model_.values(), model_.momentum(), model_.grads(), model_.masks(), hyper);
   // Trainable state of parametrizations and activation transforms: the same update, per tensor,
   // with the rules each declares (weight decay or not, a clamp after the update).

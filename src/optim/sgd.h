@@ -20,8 +20,13 @@ class Sgd {
   Sgd(nn::Model& model, SgdOptions options) : model_(model), options_(options) {}
   // Applies one update with learning rate lr (from the schedule) and masks.
   void step(float lr);
+  // The same, reading the learning rate from `lr` (an f32 scalar on the model's device) as the
+  // update runs: a captured step replays with whatever the scalar holds then.
+  void step(const Tensor& lr);
 
  private:
+  void apply(const SgdHyper& hyper);
+
   nn::Model& model_;
   SgdOptions options_;
   Tensor ones_;  // the all-ones mask of state tensors (sliced to each one's shape)

@@ -10,10 +10,12 @@
 #include "core/profile.h"
 #include "dist/communicator.h"
 #include "io/atomic_file.h"
+#include "nn/parametrization.h"
 #include "ops/elementwise.h"
 #include "ops/loss.h"
 #include "optim/lr_schedule.h"
 #include "optim/sgd.h"
+#include "train/captured_step.h"
 #include "train/checkpoint.h"
 #include "train/diverged.h"
 #include "train/progress.h"
@@ -75,6 +77,24 @@ void report_profile(const io::RunDir& dir, const std::vector<profile::Row>& rows
   const std::string table = profile::table(rows, steps);
   progress.message("profile of " + std::to_string(steps) + " steps (self time of each range):\n" + table);
   io::write_file_atomic(dir.file("profile.txt"), table);
+}
+
+// Why the training step cannot be one captured graph, or "" when it can. The graph replays device
+// work only, so every step must be the same work on the same tensors: no host decisions between
+// its kernels (hooks, the ranks' collectives, profiling ranges), and no transform whose forward
+// feeds the device from the host.
+std::string capture_obstacle(nn::Model& model, const TrainOptions& options, bool data_parallel) {
+  if (!options.capture_step) return "turned off";
+  if (!StepGraph::available(model.device())) return "no graphs on " + model.device().str();
+  if (data_parallel) return "data-parallel ranks";
+  if (options.profile_steps > 0) return "profiling";
+  if (options.before_step || options.after_update) return "the method runs host work every step";
+  std::string obstacle;
+  model.visit_state_owners([&](const std::string& name, nn::StateOwner& owner) {
+    const auto* p = dynamic_cast<const nn::Parametrization*>(&owner);
+    if (obstacle.empty() && !(p && p->passthrough())) obstacle = name + " (" + owner.describe() + ")";
+  });
+  return obstacle;
 }
 
 std::string percent(double fraction) {
@@ -148,6 +168,48 @@ TrainResult Trainer::run() {
   const bool data_parallel = dist::distributed();
   // Time in the gradient all-reduce (on the CPU the collective itself; NCCL only enqueues).
   double interval_reduce_seconds = 0;
+  float shard_weight = 1.0f;
+  // One step's device work: forward, loss, backward (with the ranks' all-reduce), the update and
+  // the loss sum; returns the logits. `device_lr`, when given, is read by the update as it runs.
+  auto device_step = [&](const Tensor& bx, const Tensor& by, float lr, const Tensor* device_lr) {
+    model_.set_training(true);
+    model_.zero_grad();
+    Tensor logits = model_.forward(bx);
+    Tensor probs(logits.shape(), DType::F32, device), dlogits(logits.shape(), DType::F32, device);
+    {
+      const profile::Range r("softmax cross-entropy", device);
+      ops::softmax_cross_entropy_forward(loss, probs, logits, by);
+      ops::softmax_cross_entropy_backward(dlogits, probs, by);
+      if (data_parallel) ops::scale(dlogits, shard_weight);
+    }
+    model_.backward(dlogits);
+    if (data_parallel) {
+      const profile::Range r("gradient all-reduce", device);
+      const auto reduce_start = Clock::now();
+      all_reduce_gradients(model_);
+      interval_reduce_seconds += seconds_since(reduce_start);
+    }
+    {
+      const profile::Range r("optimizer step", device);
+      if (device_lr)
+        sgd.step(*device_lr);
+      else
+        sgd.step(lr);
+      if (options_.after_update) options_.after_update();
+    }
+    ops::axpy(loss_sum, data_parallel ? shard_weight : 1.0f, loss);
+    return logits;
+  };
+  // Steps after the first of an invocation replay one captured graph (the first runs op by op,
+  // so cuDNN has chosen its algorithms and the pool holds the step's blocks before the capture).
+  std::optional<CapturedStep> captured;
+  const std::string obstacle = capture_obstacle(model_, options_, data_parallel);
+  if (obstacle.empty())
+    captured.emplace(device, [&](const Tensor& bx, const Tensor& by, const Tensor& lr) {
+      return device_step(bx, by, 0.0f, &lr);
+    });
+  else if (device.is_cuda() && options_.capture_step)
+    progress.message("steps run op by op, not as one CUDA graph: " + obstacle);
   for (int64_t step = start; step < total_steps_; ++step) {
     const float lr = schedule.at(step);
     if (step == start && options_.profile_steps > 0) profile::start();
@@ -161,32 +223,16 @@ TrainResult Trainer::run() {
     // weighs shard / global in the global batch's mean, and so do its gradients.
     double global_rows = static_cast<double>(x.dim(0));
     if (data_parallel) dist::world().all_reduce_sum(&global_rows, 1);
-    const float shard_weight = static_cast<float>(x.dim(0) / global_rows);
+    shard_weight = static_cast<float>(x.dim(0) / global_rows);
     BMC_CHECK(x.dim(0) > 0, "step ", step + 1, ": a global batch of ", global_rows, " images leaves rank ",
               dist::world().rank(), " of ", dist::world().size(), " without any (use fewer ranks or a larger batch)");
-    model_.set_training(true);
-    model_.zero_grad();
-    Tensor logits = model_.forward(x);
-    Tensor probs(logits.shape(), DType::F32, device), dlogits(logits.shape(), DType::F32, device);
-    {
-      const profile::Range r("softmax cross-entropy", device);
-      ops::softmax_cross_entropy_forward(loss, probs, logits, y);
-      ops::softmax_cross_entropy_backward(dlogits, probs, y);
-      if (data_parallel) ops::scale(dlogits, shard_weight);
+    Tensor logits;
+    if (!(captured && step > start && captured->run(x, y, lr, logits))) logits = device_step(x, y, lr, nullptr);
+    if (captured && captured->failed()) {
+      progress.message("the step could not be captured as a CUDA graph (" + captured->why_failed() +
+                       "); steps run op by op");
+      captured.reset();
     }
-    model_.backward(dlogits);
-    if (data_parallel) {
-      const profile::Range r("gradient all-reduce", device);
-      const auto reduce_start = Clock::now();
-      all_reduce_gradients(model_);
-      interval_reduce_seconds += seconds_since(reduce_start);
-    }
-    {
-      const profile::Range r("optimizer step", device);
-      sgd.step(lr);
-      if (options_.after_update) options_.after_update();
-    }
-    ops::axpy(loss_sum, data_parallel ? shard_weight : 1.0f, loss);
     step_range.reset();
     ++interval_steps;
     interval_images += static_cast<int64_t>(global_rows);
@@ -273,12 +319,14 @@ TrainResult Trainer::run() {
     if (done == options_.stop_after_step) {
       progress.finish();
       result.steps = done;
+      result.graph_replays = captured ? captured->replays() : 0;
       return result;
     }
   }
   progress.finish();
   if (options_.on_finish) options_.on_finish();
   result.finished = true;
+  result.graph_replays = captured ? captured->replays() : 0;
   result.steps = total_steps_;
   result.seconds = seconds_since(run_start);
   result.images_per_second = images / std::max(1e-9, result.seconds - overhead_seconds);

@@ -1,7 +1,7 @@
 // The training loop: data by global step (so any step can be resumed exactly), forward, softmax
 // cross-entropy, backward, one fused masked-SGD step; metrics, evaluation and checkpoints at the
 // requested intervals into a run directory. On the GPU a step makes no host round trip except at
-// logging points.
+// logging points, and replays one captured CUDA graph where the step allows it.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,8 @@ struct TrainOptions {
   std::function<void()> on_finish;
   // Writes model_best / model_final in place of the plain state_dict.
   std::function<void(const std::string& path)> write_model;
+  // Replay the training step as one captured CUDA graph where it can be (train/captured_step.h).
+  bool capture_step = true;
 };
 
 struct TrainResult {
@@ -46,6 +48,7 @@ struct TrainResult {
   double final_train_loss = 0;
   double seconds = 0;             // training time of this invocation
   double images_per_second = 0;   // training throughput of this invocation
+  int64_t graph_replays = 0;      // steps that replayed the captured graph
 };
 
 class Trainer {

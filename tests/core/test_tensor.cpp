@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "core/memory_pool.h"
 #include "core/tensor.h"
 #include "tests/support/warnings.h"
@@ -67,6 +69,43 @@ TEST(MemoryPool, ReusesBlocksAndTracksPeak) {
   EXPECT_EQ(after.raw_allocations, before.raw_allocations) << "steady-state allocations must hit the cache";
   EXPECT_EQ(after.live_bytes, before.live_bytes);
   EXPECT_GE(after.peak_bytes, 4000u);
+}
+
+class HeapAllocator final : public RawAllocator {
+ public:
+  void* allocate(size_t bytes) override { return std::aligned_alloc(64, bytes); }
+  void release(void* ptr) noexcept override { std::free(ptr); }
+};
+
+// What a captured graph's replays write stays the graph's: reused within its capture (in stream
+// order, as the eager step would), never handed to work outside it until the graph is gone.
+TEST(MemoryPool, BlocksOfACaptureStayTheGraphsUntilItIsGone) {
+  MemoryPool pool(std::make_unique<HeapAllocator>(), false);
+  void* cached = pool.allocate(4096);
+  pool.release(cached);
+  pool.begin_graph_capture();
+  void* a = pool.allocate(4096);
+  EXPECT_EQ(a, cached) << "a cached block may serve the capture";
+  pool.release(a);
+  void* b = pool.allocate(4096);
+  EXPECT_EQ(b, a) << "the capture reuses what it released";
+  void* kept = pool.allocate(4096);
+  pool.release(b);
+  pool.end_graph_capture();
+  EXPECT_EQ(pool.graph_bytes(), 2u * 4096);
+  EXPECT_THROW(pool.begin_graph_capture(), Error) << "one graph at a time";
+  void* outside = pool.allocate(4096);
+  EXPECT_NE(outside, a);
+  pool.release(kept);  // released after the capture: still the graph's
+  void* outside2 = pool.allocate(4096);
+  EXPECT_NE(outside2, a);
+  EXPECT_NE(outside2, kept);
+  pool.release_graph_blocks();
+  EXPECT_EQ(pool.graph_bytes(), 0u);
+  void* reused = pool.allocate(4096);
+  EXPECT_TRUE(reused == a || reused == kept);
+  for (void* p : {outside, outside2, reused}) pool.release(p);
+  EXPECT_EQ(pool.stats().live_bytes, 0u);
 }
 
 TEST(MemoryPool, GuardBandCatchesOverrun) {

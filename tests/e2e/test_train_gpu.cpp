@@ -83,6 +83,31 @@ TEST_F(TrainingGpu, CudaTrainsAsTheCpuStepByStep) {
   expect_same_losses(resnet.first, resnet.second);
 }
 
+// Under --deterministic, replaying the captured step gives the weights of op-by-op steps, bit for
+// bit; the run says how many steps it replayed (all but the first, and the short last batch).
+TEST_F(TrainingGpu, ACapturedStepTrainsTheWeightsOfOpByOpSteps) {
+  for (const char* model : {"mnist_lenet_300_100", "cifar_resnet_20"}) {
+    const std::string data = std::string(model) == "cifar_resnet_20" ? root / "cifar" : root / "mnist";
+    std::string final_model[2];
+    for (int graph = 0; graph < 2; ++graph) {
+      const std::string out = root / (std::string("graph_") + model + std::to_string(graph));
+      const test::CommandResult r =
+          test::run_command(std::string(BMC_CLI_PATH) + " train --model " + model + " --data " + data +
+                            " --batch-size 32 --training-steps 12it --log-every 3 --deterministic --device cuda --json" +
+                            (graph ? "" : " --no-cuda-graph") + " --out " + out);
+      ASSERT_EQ(r.code, 0) << r.output;
+      const nlohmann::json summary = last_json(r);
+      if (graph) {
+        EXPECT_GE(summary.at("cuda_graph_steps").get<int64_t>(), 10) << model << "\n" << r.output;
+      } else {
+        EXPECT_EQ(summary.at("cuda_graph_steps").get<int64_t>(), 0) << model;
+      }
+      final_model[graph] = io::read_file(summary.at("run_dir").get<std::string>() + "/model_final.safetensors");
+    }
+    EXPECT_EQ(final_model[0], final_model[1]) << model << ": replayed and op-by-op weights differ";
+  }
+}
+
 TEST_F(TrainingGpu, LotteryPruneQuantizeAndQlthRunOnCuda) {
   const std::string data = " --model mnist_lenet_300_100 --data " + root / "mnist" + " --batch-size 64";
   const auto lottery = on_both("lottery" + data + " --training-steps 20it --levels 1");

@@ -2,6 +2,8 @@
 #define BMC_KNS kernels_emu
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "kernels/elementwise.h"
 #include "ops/elementwise.h"
 #include "tests/support/compare.h"
@@ -53,6 +55,15 @@ TEST(ElementwiseKernelEmu, AddIntoAnInputAndEmptyLaunch) {
   kernels_emu::add(a.data<float>(), a.data<float>(), b.data<float>(), kN, nullptr, 3);
   EXPECT_TRUE(test::bitwise_equal(a, expected));
   EXPECT_NO_THROW(kernels_emu::scale(a.data<float>(), 2.0f, 0, nullptr));  // n == 0: no launch
+}
+
+TEST(ElementwiseKernelEmu, CounterAddsReachEveryElementAtEveryGrid) {
+  for (int grid_limit : {1, 2, 5, 0}) {
+    std::vector<int64_t> counters(kN, 7);
+    kernels_emu::add_i64(counters.data(), -3, kN, nullptr, grid_limit);
+    kernels_emu::add_i64(counters.data(), int64_t{1} << 35, kN, nullptr, grid_limit);
+    for (const int64_t c : counters) ASSERT_EQ(c, (int64_t{1} << 35) + 4) << "grid_limit " << grid_limit;
+  }
 }
 
 }  // namespace

@@ -111,6 +111,23 @@ TEST(Elementwise, AddChannelBiasBroadcastsOverBatchAndPixels) {
   EXPECT_THROW(ops::add_channel_bias(y, Tensor::from_vector<float>({1, 2, 3}, {3})), Error);
 }
 
+TEST(Elementwise, CountersAddOnTheirDevice) {
+  Tensor c = Tensor::zeros({}, DType::I64);
+  for (int i = 0; i < 3; ++i) ops::add_to_counter(c, 1);
+  ops::add_to_counter(c, int64_t{1} << 40);
+  EXPECT_EQ(c.to_vector<int64_t>()[0], (int64_t{1} << 40) + 3);
+  Tensor f({1});
+  EXPECT_THROW(ops::add_to_counter(f, 1), Error);
+}
+
+TEST(ElementwiseGpu, CountersMatchTheCpu) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  Tensor c = Tensor::zeros({70001}, DType::I64, Device::cuda(0));
+  ops::add_to_counter(c, 5);
+  ops::add_to_counter(c, -2);
+  for (const int64_t v : c.to_vector<int64_t>()) ASSERT_EQ(v, 3);
+}
+
 TEST(ElementwiseGpu, AddChannelBiasMatchesCpuBitwise) {
   BMC_REQUIRE_CUDA_DEVICE();
   const Device gpu = Device::cuda(0);

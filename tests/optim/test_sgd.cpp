@@ -68,6 +68,26 @@ TEST(MaskedSgdKernelEmu, BitwiseEqualToCpuAtSeveralGridSizes) {
   }
 }
 
+// A captured step's update reads its learning rate from memory as it runs: the same bits as the
+// value passed directly, on the CPU, under the emulated kernel, and on the GPU.
+TEST(MaskedSgd, ALearningRateReadFromMemoryIsTheValuePassed) {
+  const int64_t n = 517;
+  const SgdHyper h{0.03f, 0.9f, 5e-4f, false};
+  const Tensor g = test::random_uniform({n}, 11), mask = Tensor::full({n}, 1.0f);
+  Tensor w = test::random_uniform({n}, 12), m = test::random_uniform({n}, 13);
+  Tensor w2 = w.clone(), m2 = m.clone(), w3 = w.clone(), m3 = m.clone();
+  ops::masked_sgd_step(w, m, g, mask, h);
+  const float lr = 0.03f;
+  SgdHyper from_memory{99.0f, 0.9f, 5e-4f, false, &lr};
+  ops::masked_sgd_step(w2, m2, g, mask, from_memory);
+  EXPECT_TRUE(test::bitwise_equal(w2, w));
+  EXPECT_TRUE(test::bitwise_equal(m2, m));
+  kernels_emu::masked_sgd(w3.data<float>(), m3.data<float>(), g.data<float>(), mask.data<float>(), n, from_memory,
+                          nullptr, 3);
+  EXPECT_TRUE(test::bitwise_equal(w3, w));
+  EXPECT_TRUE(test::bitwise_equal(m3, m));
+}
+
 TEST(MaskedSgd, RejectsBadArguments) {
   Tensor w({4}), m({4}), g({4}), mask({3});
   EXPECT_THROW(ops::masked_sgd_step(w, m, g, mask, SgdHyper{}), Error);
@@ -87,6 +107,16 @@ TEST(MaskedSgdGpu, BitwiseEqualToCpu) {
   Tensor gw = w.to(gpu), gm = m.to(gpu);
   ops::masked_sgd_step(w, m, g, mask01, h);
   ops::masked_sgd_step(gw, gm, g.to(gpu), mask01.to(gpu), h);
+  EXPECT_TRUE(test::bitwise_equal(gw, w));
+  EXPECT_TRUE(test::bitwise_equal(gm, m));
+  const Tensor lr = Tensor::from_vector<float>({0.02f}, {}, gpu);
+  SgdHyper from_memory = h;
+  from_memory.lr = 7.0f;
+  from_memory.lr_source = lr.data<float>();
+  ops::masked_sgd_step(gw, gm, g.to(gpu), mask01.to(gpu), from_memory);
+  SgdHyper direct = h;
+  direct.lr = 0.02f;
+  ops::masked_sgd_step(w, m, g, mask01, direct);
   EXPECT_TRUE(test::bitwise_equal(gw, w));
   EXPECT_TRUE(test::bitwise_equal(gm, m));
 }
