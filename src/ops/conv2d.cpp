@@ -9,9 +9,10 @@
 // The forward and input-gradient GEMMs (few output rows, many pixels) run on our register-blocked
 // kernel with the filter packed once per call (ops/small_gemm.h); stride-1 convolutions read the
 // taps straight from a padded image, and their input gradient is itself such a convolution (no
-// col2im). 3x3 stride-1 convolutions with padding 1 and at least 32 channels in and out run both
-// as Winograd's F(2x2, 3x3) instead (ops/winograd.h), 2.25x fewer multiplies. The filter gradient, whose inner dimension is the pixels, reads the rows of each filter
-// row's taps in place from a channels-last copy of the image.
+// col2im). 3x3 stride-1 convolutions with padding 1 and enough channels run both as Winograd's
+// F(4x4, 3x3) or F(2x2, 3x3) instead (ops/winograd.h: 4x and 2.25x fewer multiplies; which one
+// by channels and row length). The filter gradient, whose inner dimension is the pixels, reads
+// the rows of each filter row's taps in place from a channels-last copy of the image.
 #include "ops/conv2d.h"
 
 #if BMC_HAS_CUDA
@@ -201,15 +202,15 @@ ColumnBlocking column_blocking(const ConvDims& d, int threads) {
 }
 
 // Images per Winograd call (ops/winograd.h): as many as its buffers hold, at most a thread's share.
-int winograd_images(const ConvGeometry& g, int k, int n, int threads) {
-  return std::min(winograd_images_per_call(g.c, k, g.h, g.w), std::max(1, n / threads));
+int winograd_images(const ConvGeometry& g, int k, int n, int threads, int tile) {
+  return std::min(winograd_images_per_call(g.c, k, g.h, g.w, tile), std::max(1, n / threads));
 }
 
 void conv2d_forward_winograd(float* y, const float* x, const float* w, const float* b, const ConvDims& d,
-                             const ConvEpilogue* epilogue) {
+                             const ConvEpilogue* epilogue, int tile) {
   const int threads = image_threads(d.n);
-  const WinogradFilter filter = winograd_filter(w, d.k, d.g.c);
-  const int group = winograd_images(d.g, d.k, d.n, threads), blocks = (d.n + group - 1) / group;
+  const WinogradFilter filter = winograd_filter(w, d.k, d.g.c, tile);
+  const int group = winograd_images(d.g, d.k, d.n, threads, tile), blocks = (d.n + group - 1) / group;
 #pragma omp parallel for num_threads(threads) schedule(dynamic)
   for (int block = 0; block < blocks; ++block) {
     const int n0 = block * group, images = std::min(group, d.n - n0);
@@ -221,8 +222,8 @@ void conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
 
 void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b, const ConvDims& d,
                         const ConvEpilogue* epilogue) {
-  if (g_conv_gemm == ConvGemm::Own && winograd_suits(d.g, d.k))
-    return conv2d_forward_winograd(y, x, w, b, d, epilogue);
+  if (const int tile = g_conv_gemm == ConvGemm::Own ? winograd_tile(d.g, d.k) : 0)
+    return conv2d_forward_winograd(y, x, w, b, d, epilogue, tile);
   const int threads = image_threads(d.n);
   const int k = d.k, pq = static_cast<int>(d.g.col_cols()), taps = static_cast<int>(d.taps());
   const bool own_gemm = g_conv_gemm == ConvGemm::Own;
@@ -310,12 +311,13 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const bool own_gemm = g_conv_gemm == ConvGemm::Own && dx;
   const ConvGeometry dx_geometry = input_gradient_geometry(d.g, k);
   const bool stride_one = d.g.stride_h == 1 && d.g.stride_w == 1;
-  const bool dx_by_winograd = own_gemm && stride_one && winograd_suits(dx_geometry, d.g.c);
+  const int dx_tile = own_gemm && stride_one ? winograd_tile(dx_geometry, d.g.c) : 0;
+  const bool dx_by_winograd = dx_tile > 0;
   const bool dx_by_convolution = own_gemm && !dx_by_winograd && input_gradient_as_convolution(d.g);
   const std::vector<float> flipped =
       dx_by_convolution || dx_by_winograd ? flipped_filter(w, k, d.g) : std::vector<float>();
-  const WinogradFilter dx_filter = dx_by_winograd ? winograd_filter(flipped.data(), d.g.c, k) : WinogradFilter{};
-  const int dx_group = dx_by_winograd ? winograd_images(dx_geometry, d.g.c, d.n, threads) : 1;
+  const WinogradFilter dx_filter = dx_by_winograd ? winograd_filter(flipped.data(), d.g.c, k, dx_tile) : WinogradFilter{};
+  const int dx_group = dx_by_winograd ? winograd_images(dx_geometry, d.g.c, d.n, threads, dx_tile) : 1;
   // The flipped filter (C, K*R*S) in panels, or w^T (C*R*S, K).
   const int64_t flipped_taps = int64_t{k} * d.g.r * d.g.s;
   const std::vector<float> panels_t =

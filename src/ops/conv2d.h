@@ -35,7 +35,7 @@ void conv2d_backward(Tensor& dx, Tensor& dw, Tensor& db, const Tensor& dy, const
                      const Tensor& w, const Conv2dParams& p);
 
 // The CPU backend's GEMM for the forward and the input gradient: our register-blocked kernel
-// (ops/small_gemm.h, the default, with Winograd's F(2x2, 3x3) where it suits) or OpenBLAS on
+// (ops/small_gemm.h, the default, with Winograd F(4x4, 3x3) or F(2x2, 3x3) where they suit) or OpenBLAS on
 // im2col, the plain reference the tests compare it with.
 enum class ConvGemm { Own, OpenBlas };
 void set_conv_gemm(ConvGemm gemm);

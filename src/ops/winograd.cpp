@@ -1,7 +1,12 @@
 #include "ops/winograd.h"
 
 #include <algorithm>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <cstring>
+
+#include "core/error.h"
 
 #include "ops/small_gemm.h"
 
@@ -9,46 +14,108 @@ namespace bmc::ops {
 
 namespace {
 
-constexpr int kTile = 16;  // positions of the 4x4 transformed tile
-
 // The transformed input and the products of one GEMM batch stay within this many bytes together
 // (an L2 of these machines), which bounds the columns one batch covers.
 constexpr int64_t kBufferBytes = 512 * 1024;
 
-int64_t columns_within_budget(int c, int k) {
-  return kBufferBytes / (int64_t{kTile} * (c + k) * int64_t{sizeof(float)});
+// Positions of the transformed tile: (tile + 2)^2 for tile x tile outputs.
+int positions(int tile) { return (tile + 2) * (tile + 2); }
+
+int64_t columns_within_budget(int c, int k, int tile) {
+  return kBufferBytes / (int64_t{positions(tile)} * (c + k) * int64_t{sizeof(float)});
 }
 
-// The 16 positions' matrices lie this far apart: their size plus one cache line, so that their
+// The positions' matrices lie this far apart: their size plus one cache line, so that their
 // rows, read and written together by the transforms, do not all map to the same L1 sets when the
 // size is a multiple of 4 KiB (it is for every ResNet layer).
 int64_t position_stride(int64_t size) { return (size + 15) / 16 * 16 + 16; }
 
-// One image's tiles in "wide" order: tile (ty, tx) is column ty * L + tx with L = tw + 1, so that
-// every tile's inputs lie at the same offsets {0, 1, L, L + 1} in four parity planes and each
-// transform is one flat loop. Column tx = tw of each row is a spare: it is computed and dropped.
+// One image's tiles (P x P outputs each, P = tile) in "wide" order: tile (ty, tx) is column
+// ty * L + tx with L = tw + 1, so that every tile's inputs lie at the same offsets {0, 1, L, L + 1}
+// in the P x P phase planes and each transform is one flat loop. Column tx = tw of each row is a
+// spare: it is computed and dropped.
 struct Tiles {
-  int h, w, th, tw;
+  int h, w, tile, th, tw;
+  Tiles(int h_, int w_, int tile_) : h(h_), w(w_), tile(tile_), th((h_ + tile_ - 1) / tile_), tw((w_ + tile_ - 1) / tile_) {}
   int64_t wide() const { return tw + 1; }
   int64_t columns() const { return int64_t{th} * wide(); }
 };
 
-// The four parity planes of one input channel, (th + 1) x L each plus a vector of spare:
-//   plane[2a + b][u * L + m] = x[2u + a - 1][2m + b - 1]   (0 outside the image),
-// i.e. the padded image's rows and columns split by parity. Tile rows [ty0, ty1) read plane rows
-// [ty0, ty1]; only those are written.
-struct ParityPlanes {
+// out[b][m] = q[4 m + b] for m < n: four phases of a row, and merge_phases_4 the inverse. With
+// AVX2, eight groups of four at a time: a 4x4 transpose in each 128-bit lane, then the lanes'
+// halves put in order.
+void split_phases_4(float* const out[4], const float* q, int64_t n) {
+  int64_t m = 0;
+#if defined(__AVX2__)
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  for (; m + 8 <= n; m += 8) {
+    const __m256 a0 = _mm256_loadu_ps(q + 4 * m), a1 = _mm256_loadu_ps(q + 4 * m + 8);
+    const __m256 a2 = _mm256_loadu_ps(q + 4 * m + 16), a3 = _mm256_loadu_ps(q + 4 * m + 24);
+    const __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1);
+    const __m256 t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+    const __m256 b[4] = {_mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)),
+                         _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2))};
+    for (int i = 0; i < 4; ++i) _mm256_storeu_ps(out[i] + m, _mm256_permutevar8x32_ps(b[i], order));
+  }
+#endif
+  for (; m < n; ++m)
+    for (int i = 0; i < 4; ++i) out[i][m] = q[4 * m + i];
+}
+
+void merge_phases_4(float* q, const float* const in[4], int64_t n) {
+  int64_t m = 0;
+#if defined(__AVX2__)
+  const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+  for (; m + 8 <= n; m += 8) {
+    __m256 c[4];
+    for (int i = 0; i < 4; ++i) c[i] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(in[i] + m), order);
+    const __m256 t0 = _mm256_unpacklo_ps(c[0], c[1]), t1 = _mm256_unpackhi_ps(c[0], c[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(c[2], c[3]), t3 = _mm256_unpackhi_ps(c[2], c[3]);
+    _mm256_storeu_ps(q + 4 * m, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)));
+    _mm256_storeu_ps(q + 4 * m + 8, _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)));
+    _mm256_storeu_ps(q + 4 * m + 16, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)));
+    _mm256_storeu_ps(q + 4 * m + 24, _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+#endif
+  for (; m < n; ++m)
+    for (int i = 0; i < 4; ++i) q[4 * m + i] = in[i][m];
+}
+
+// The P x P phase planes of one input channel, (th + 1) x L each plus a vector of spare:
+//   plane[P a + b][u * L + m] = x[P u + a - 1][P m + b - 1]   (0 outside the image),
+// i.e. the padded image's rows and columns split by their remainder mod P. Tile rows [ty0, ty1)
+// read plane rows [ty0, ty1]; only those are written.
+struct PhasePlanes {
   std::vector<float> data;
   int64_t size = 0;  // of one plane
   void prepare(const Tiles& t) {
     size = (t.th + 1) * t.wide() + 8;
-    data.resize(static_cast<size_t>(4 * size));
+    data.resize(static_cast<size_t>(t.tile * t.tile * size));
   }
   float* plane(int i) { return data.data() + i * size; }
   void fill(const float* x, const Tiles& t, int ty0, int ty1) {
     const int64_t l = t.wide();
-    for (int i = 0; i < 4; ++i) std::memset(plane(i) + ty0 * l, 0, sizeof(float) * (ty1 - ty0 + 1) * l);
-    const int r0 = std::max(0, 2 * ty0 - 1), r1 = std::min(t.h, 2 * ty1 + 1);
+    const int p = t.tile;
+    const int r0 = std::max(0, p * ty0 - 1), r1 = std::min(t.h, p * ty1 + 1);
+    if (p == 4) {
+      // The padded rows whole (a zero, the row, zeros to 4 L), all copied before any is split:
+      // a split reading bytes just stored at another alignment would wait for the stores.
+      thread_local std::vector<float> padded;
+      const int rows = 4 * (ty1 - ty0 + 1);
+      padded.assign(static_cast<size_t>(rows * 4 * l), 0.0f);
+      for (int i = 0; i < rows; ++i) {
+        const int r = 4 * ty0 + i - 1;
+        if (r >= r0 && r < r1) std::memcpy(padded.data() + i * 4 * l + 1, x + int64_t{r} * t.w, sizeof(float) * t.w);
+      }
+      for (int i = 0; i < rows; ++i) {
+        const int u = ty0 + i / 4, a = i % 4;
+        float* const out[4] = {plane(4 * a) + u * l, plane(4 * a + 1) + u * l, plane(4 * a + 2) + u * l,
+                               plane(4 * a + 3) + u * l};
+        split_phases_4(out, padded.data() + i * 4 * l, l);
+      }
+      return;
+    }
+    for (int i = 0; i < p * p; ++i) std::memset(plane(i) + ty0 * l, 0, sizeof(float) * (ty1 - ty0 + 1) * l);
     for (int r = r0; r < r1; ++r) {
       const int a = (r + 1) & 1, u = (r + 1) >> 1;
       const float* __restrict row = x + int64_t{r} * t.w;
@@ -62,10 +129,10 @@ struct ParityPlanes {
   }
 };
 
-// V = B^T d B for wide columns [u0, u1) of one channel into v (position xi at v + xi * stride).
-// B^T's rows are d0 - d2, d1 + d2, d2 - d1, d1 - d3, applied to the columns of each input row,
-// then to the rows.
-void input_transform(float* v, int64_t stride, ParityPlanes& p, int64_t l, int64_t u0, int64_t u1) {
+// F(2x2, 3x3). V = B^T d B for wide columns [u0, u1) of one channel into v (position xi at
+// v + xi * stride). B^T's rows are d0 - d2, d1 + d2, d2 - d1, d1 - d3, applied to the columns of
+// each input row, then to the rows.
+void input_transform_2(float* v, int64_t stride, PhasePlanes& p, int64_t l, int64_t u0, int64_t u1) {
   const float* __restrict p00 = p.plane(0);
   const float* __restrict p01 = p.plane(1);
   const float* __restrict p10 = p.plane(2);
@@ -103,8 +170,8 @@ void input_transform(float* v, int64_t stride, ParityPlanes& p, int64_t l, int64
 }
 
 // Y = A^T M A for wide columns [u0, u1) of one output channel (m: position xi at m + xi * stride),
-// A^T = [1 1 1 0; 0 1 -1 -1], into four parity planes y[2a + b][u] = output (2 ty + a, 2 tx + b).
-void output_transform(float* const* y, const float* m, int64_t stride, int64_t u0, int64_t u1) {
+// A^T = [1 1 1 0; 0 1 -1 -1], into the four phase planes y[2a + b][u] = output (2 ty + a, 2 tx + b).
+void output_transform_2(float* const* y, const float* m, int64_t stride, int64_t u0, int64_t u1) {
   const float* __restrict in = m - u0;
   float* __restrict y00 = y[0] - u0;
   float* __restrict y01 = y[1] - u0;
@@ -126,9 +193,118 @@ void output_transform(float* const* y, const float* m, int64_t stride, int64_t u
   }
 }
 
-// Output rows of tile rows [ty0, ty1) from the parity planes (wide columns from ty0 * L).
+// F(4x4, 3x3) with the points 0, +-1, +-2 and infinity. Each transform is two passes of a
+// six-point transform over rows of n values (tile rows, then tile columns) through a buffer that
+// stays in L1, so that every pass is a flat vector loop over the tiles.
+//
+// B^T applied to d0..d5 (a row i of the output at out + i * out_stride):
+//   4 d0 - 5 d2 + d4,  (d3 + d4) - 4 (d1 + d2),  (d4 - d3) + 4 (d1 - d2),
+//   (d4 - d2) + 2 (d3 - d1),  (d4 - d2) - 2 (d3 - d1),  4 d1 - 5 d3 + d5.
+// The coefficients are small integers, exact in binary; the grouping is fixed.
+void transform_bt6(float* out, int64_t out_stride, const float* const d[6], int64_t n) {
+  const float* __restrict d0 = d[0];
+  const float* __restrict d1 = d[1];
+  const float* __restrict d2 = d[2];
+  const float* __restrict d3 = d[3];
+  const float* __restrict d4 = d[4];
+  const float* __restrict d5 = d[5];
+  float* __restrict o = out;
+#pragma omp simd
+  for (int64_t u = 0; u < n; ++u) {
+    const float s12 = d1[u] + d2[u], s34 = d3[u] + d4[u];
+    const float e12 = d1[u] - d2[u], e43 = d4[u] - d3[u];
+    const float f42 = d4[u] - d2[u], f31 = d3[u] - d1[u];
+    o[u] = 4.0f * d0[u] - 5.0f * d2[u] + d4[u];
+    o[out_stride + u] = s34 - 4.0f * s12;
+    o[2 * out_stride + u] = e43 + 4.0f * e12;
+    o[3 * out_stride + u] = f42 + 2.0f * f31;
+    o[4 * out_stride + u] = f42 - 2.0f * f31;
+    o[5 * out_stride + u] = 4.0f * d1[u] - 5.0f * d3[u] + d5[u];
+  }
+}
+
+// A^T applied to m0..m5: m0 + (m1 + m2) + (m3 + m4),  (m1 - m2) + 2 (m3 - m4),
+// (m1 + m2) + 4 (m3 + m4),  (m1 - m2) + 8 (m3 - m4) + m5.
+void transform_at6(float* out, int64_t out_stride, const float* const m[6], int64_t n) {
+  const float* __restrict m0 = m[0];
+  const float* __restrict m1 = m[1];
+  const float* __restrict m2 = m[2];
+  const float* __restrict m3 = m[3];
+  const float* __restrict m4 = m[4];
+  const float* __restrict m5 = m[5];
+  float* __restrict o = out;
+#pragma omp simd
+  for (int64_t u = 0; u < n; ++u) {
+    const float a = m1[u] + m2[u], b = m1[u] - m2[u], c = m3[u] + m4[u], d = m3[u] - m4[u];
+    o[u] = m0[u] + a + c;
+    o[out_stride + u] = b + 2.0f * d;
+    o[2 * out_stride + u] = a + 4.0f * c;
+    o[3 * out_stride + u] = b + 8.0f * d + m5[u];
+  }
+}
+
+// The passes' buffer: 36 rows of a call's columns.
+std::vector<float>& transform_buffer(int64_t n) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < static_cast<size_t>(36 * n)) buffer.resize(static_cast<size_t>(36 * n));
+  return buffer;
+}
+
+// V = B^T d B for wide columns [u0, u1): tile input (r, s) is phase plane 4 (r % 4) + s % 4 at
+// u + (r / 4) L + s / 4.
+void input_transform_4(float* v, int64_t stride, PhasePlanes& p, int64_t l, int64_t u0, int64_t u1) {
+  const int64_t n = u1 - u0;
+  float* rows = transform_buffer(n).data();  // row r of the tile, transformed: (r, j) at (6 r + j) n
+  for (int r = 0; r < 6; ++r) {
+    const int64_t at = u0 + (r / 4) * l;
+    const float* d[6];
+    for (int s = 0; s < 6; ++s) d[s] = p.plane(4 * (r % 4) + s % 4) + at + s / 4;
+    transform_bt6(rows + 6 * r * n, n, d, n);
+  }
+  for (int j = 0; j < 6; ++j) {
+    const float* d[6];
+    for (int r = 0; r < 6; ++r) d[r] = rows + (6 * r + j) * n;
+    transform_bt6(v + j * stride, 6 * stride, d, n);  // position (i, j) at (6 i + j) * stride
+  }
+}
+
+// Y = A^T M A for wide columns [0, n) into the 16 phase planes y[4a + b] (output (4 ty + a,
+// 4 tx + b)), `plane_stride` apart.
+void output_transform_4(float* y, int64_t plane_stride, const float* m, int64_t stride, int64_t n) {
+  float* cols = transform_buffer(n).data();  // (i, j) = row i of A^T M at (6 i + j) n
+  for (int j = 0; j < 6; ++j) {
+    const float* in[6];
+    for (int r = 0; r < 6; ++r) in[r] = m + (6 * r + j) * stride;
+    transform_at6(cols + j * n, 6 * n, in, n);
+  }
+  for (int i = 0; i < 4; ++i) {
+    const float* in[6];
+    for (int j = 0; j < 6; ++j) in[j] = cols + (6 * i + j) * n;
+    transform_at6(y + 4 * i * plane_stride, plane_stride, in, n);
+  }
+}
+
+// Output rows of tile rows [ty0, ty1) from the phase planes (wide columns from ty0 * L).
 void interleave_rows(float* y, const float* const* planes, const Tiles& t, int ty0, int ty1) {
   const int64_t l = t.wide();
+  if (t.tile == 4) {
+    thread_local std::vector<float> row;
+    row.resize(static_cast<size_t>(4 * l));
+    for (int ty = ty0; ty < ty1; ++ty)
+      for (int a = 0; a < 4 && 4 * ty + a < t.h; ++a) {
+        const int64_t at = (ty - ty0) * l;
+        const float* const in[4] = {planes[4 * a] + at, planes[4 * a + 1] + at, planes[4 * a + 2] + at,
+                                    planes[4 * a + 3] + at};
+        float* out = y + int64_t{4 * ty + a} * t.w;
+        if (4 * t.tw == t.w) {
+          merge_phases_4(out, in, t.tw);
+        } else {
+          merge_phases_4(row.data(), in, t.tw);
+          std::memcpy(out, row.data(), sizeof(float) * t.w);
+        }
+      }
+    return;
+  }
   const int pairs = t.w / 2;
   for (int ty = ty0; ty < ty1; ++ty)
     for (int a = 0; a < 2 && 2 * ty + a < t.h; ++a) {
@@ -146,64 +322,74 @@ void interleave_rows(float* y, const float* const* planes, const Tiles& t, int t
 
 }  // namespace
 
-WinogradFilter winograd_filter(const float* w, int k, int c) {
-  // U = G g G^T in double, rounded once: G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
-  std::vector<float> u(static_cast<size_t>(kTile) * k * c);  // (16, K, C)
+WinogradFilter winograd_filter(const float* w, int k, int c, int tile) {
+  BMC_CHECK(tile == 2 || tile == 4, "winograd_filter: tiles of 2x2 or 4x4 outputs, not ", tile);
+  // U = G g G^T in double, rounded once, with G (tile + 2 rows) for F(2x2, 3x3):
+  //   [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+  // and for F(4x4, 3x3):
+  //   [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
+  static const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static const double g4[6][3] = {{0.25, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                  {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+  const int n = tile + 2, xis = positions(tile);
+  auto gm = [&](int i, int j) { return tile == 2 ? g2[i][j] : g4[i][j]; };
+  std::vector<float> u(static_cast<size_t>(xis) * k * c);  // (positions, K, C)
   for (int o = 0; o < k; ++o)
     for (int i = 0; i < c; ++i) {
       const float* g = w + (int64_t{o} * c + i) * 9;
-      double gg[4][3];
-      for (int s = 0; s < 3; ++s) {
-        gg[0][s] = g[s];
-        gg[1][s] = 0.5 * (double{g[s]} + g[3 + s] + g[6 + s]);
-        gg[2][s] = 0.5 * (double{g[s]} - g[3 + s] + g[6 + s]);
-        gg[3][s] = g[6 + s];
-      }
-      for (int r = 0; r < 4; ++r) {
-        const double t[4] = {gg[r][0], 0.5 * (gg[r][0] + gg[r][1] + gg[r][2]), 0.5 * (gg[r][0] - gg[r][1] + gg[r][2]),
-                             gg[r][2]};
-        for (int s = 0; s < 4; ++s) u[(static_cast<size_t>(r * 4 + s) * k + o) * c + i] = static_cast<float>(t[s]);
-      }
+      double gg[6][3];  // G g
+      for (int r = 0; r < n; ++r)
+        for (int s = 0; s < 3; ++s) gg[r][s] = gm(r, 0) * g[s] + gm(r, 1) * g[3 + s] + gm(r, 2) * g[6 + s];
+      for (int r = 0; r < n; ++r)
+        for (int s = 0; s < n; ++s) {
+          const double t = gg[r][0] * gm(s, 0) + gg[r][1] * gm(s, 1) + gg[r][2] * gm(s, 2);
+          u[(static_cast<size_t>(r * n + s) * k + o) * c + i] = static_cast<float>(t);
+        }
     }
   WinogradFilter f;
   f.k = k;
   f.c = c;
+  f.tile = tile;
   const int64_t panel_size = gemm_panels_size(k, c);
-  f.panels.resize(static_cast<size_t>(kTile * panel_size));
-  for (int xi = 0; xi < kTile; ++xi)
+  f.panels.resize(static_cast<size_t>(xis * panel_size));
+  for (int xi = 0; xi < xis; ++xi)
     pack_gemm_panels(f.panels.data() + xi * panel_size, u.data() + static_cast<size_t>(xi) * k * c, k, c, c, 1);
   return f;
 }
 
-bool winograd_suits(const ConvGeometry& g, int k) {
-  return g.r == 3 && g.s == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 && g.pad_w == 1 &&
-         std::min(g.c, k) >= 32 && columns_within_budget(g.c, k) >= 32;
+int winograd_tile(const ConvGeometry& g, int k) {
+  if (!(g.r == 3 && g.s == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 && g.pad_w == 1)) return 0;
+  const int channels = std::min(g.c, k);
+  if (channels >= 16 && g.w >= 32 && columns_within_budget(g.c, k, 4) >= 32) return 4;
+  if (channels >= 32 && columns_within_budget(g.c, k, 2) >= 32) return 2;
+  return 0;
 }
 
-int winograd_images_per_call(int c, int k, int h, int w) {
-  const Tiles t{h, w, (h + 1) / 2, (w + 1) / 2};
-  return static_cast<int>(std::max<int64_t>(1, columns_within_budget(c, k) / t.columns()));
+int winograd_images_per_call(int c, int k, int h, int w, int tile) {
+  const Tiles t(h, w, tile);
+  return static_cast<int>(std::max<int64_t>(1, columns_within_budget(c, k, tile) / t.columns()));
 }
 
 void winograd_convolve(float* y, const float* x, int images, const WinogradFilter& f, int h, int w) {
-  const int c = f.c, k = f.k;
-  const Tiles t{h, w, (h + 1) / 2, (w + 1) / 2};
+  const int c = f.c, k = f.k, xis = positions(f.tile), p = f.tile;
+  const Tiles t(h, w, f.tile);
   const int64_t plane = int64_t{h} * w, l = t.wide(), panel_size = gemm_panels_size(k, c);
   // A batch is several whole images, or one band of tile rows of one image.
-  const int64_t budget = columns_within_budget(c, k);
+  const int64_t budget = columns_within_budget(c, k, f.tile);
   // Bands of equal height, as few as the budget allows.
   const int most_rows = static_cast<int>(std::clamp<int64_t>(budget / l, 1, t.th));
   const int bands = (t.th + most_rows - 1) / most_rows, band = (t.th + bands - 1) / bands;
   const int per_batch = band < t.th ? 1 : static_cast<int>(std::clamp<int64_t>(budget / t.columns(), 1, images));
   const int64_t max_columns = band < t.th ? band * l : per_batch * t.columns();
   thread_local std::vector<float> v, m, out;
-  thread_local ParityPlanes planes;
+  thread_local PhasePlanes planes;
   const int64_t v_stride = position_stride(c * max_columns), m_stride = position_stride(k * max_columns);
-  v.resize(static_cast<size_t>(kTile * v_stride));
-  m.resize(static_cast<size_t>(kTile * m_stride));
-  out.resize(static_cast<size_t>(4 * band * l));
+  v.resize(static_cast<size_t>(xis * v_stride));
+  m.resize(static_cast<size_t>(xis * m_stride));
+  out.resize(static_cast<size_t>(p * p * band * l));
   planes.prepare(t);
-  float* out_planes[4] = {out.data(), out.data() + band * l, out.data() + 2 * band * l, out.data() + 3 * band * l};
+  float* out_planes[16];
+  for (int i = 0; i < p * p; ++i) out_planes[i] = out.data() + i * band * l;
   for (int n0 = 0; n0 < images; n0 += per_batch) {
     const int batch_images = std::min(per_batch, images - n0);
     for (int ty0 = 0; ty0 < t.th; ty0 += band) {
@@ -213,15 +399,22 @@ void winograd_convolve(float* y, const float* x, int images, const WinogradFilte
       for (int i = 0; i < batch_images; ++i)
         for (int ci = 0; ci < c; ++ci) {
           planes.fill(x + ((n0 + i) * int64_t{c} + ci) * plane, t, ty0, ty1);
-          input_transform(v.data() + ci * columns + i * columns_per_image, v_stride, planes, l, ty0 * l, ty1 * l);
+          float* vi = v.data() + ci * columns + i * columns_per_image;
+          if (p == 2)
+            input_transform_2(vi, v_stride, planes, l, ty0 * l, ty1 * l);
+          else
+            input_transform_4(vi, v_stride, planes, l, ty0 * l, ty1 * l);
         }
-      for (int xi = 0; xi < kTile; ++xi)
+      for (int xi = 0; xi < xis; ++xi)
         small_gemm(k, columns, c, f.panels.data() + xi * panel_size, v.data() + xi * v_stride, columns,
                    m.data() + xi * m_stride, columns, false);
       for (int i = 0; i < batch_images; ++i)
         for (int o = 0; o < k; ++o) {
-          output_transform(out_planes, m.data() + o * columns + i * columns_per_image, m_stride, 0,
-                           columns_per_image);
+          const float* mo = m.data() + o * columns + i * columns_per_image;
+          if (p == 2)
+            output_transform_2(out_planes, mo, m_stride, 0, columns_per_image);
+          else
+            output_transform_4(out.data(), band * l, mo, m_stride, columns_per_image);
           interleave_rows(y + ((n0 + i) * int64_t{k} + o) * plane, out_planes, t, ty0, ty1);
         }
     }

@@ -107,9 +107,12 @@ class DataParallel : public ::testing::Test {
 };
 
 // The tolerances: float32 sums of the same terms in another order, over a few dozen SGD steps.
-// Measured here: 6e-8 (LeNet, 24 steps) and 1.2e-7 (ResNet-8, 6 steps).
+// Measured here: 6e-8 (LeNet, 24 steps) and 8.7e-5 (ResNet-8, 6 steps; 1.2e-7 before its
+// 16-channel layers ran as Winograd F(4x4, 3x3), whose rounding, some 20 times a direct
+// convolution's, is what the two sum orders perturb). Without synchronised batch norm the
+// ResNet ends 0.068 away.
 constexpr double kLenetTolerance = 2e-6;
-constexpr double kResnetTolerance = 1e-5;
+constexpr double kResnetTolerance = 4e-4;
 
 TEST_F(DataParallel, TwoRanksTrainMnistLenetAsOneProcessWithTheGlobalBatch) {
   const std::string one = final_weights(bmc() + mnist(""), "one");
@@ -319,7 +322,7 @@ TEST_F(DataParallel, GpuTwoRanksOnTwoGpusTrainAsOneProcess) {
   const std::string r1 = final_weights(bmc() + on_cuda(resnet("")), "r1");
   const std::string r2 = final_weights(mpirun(2) + bmc() + on_cuda(resnet("")) + " --distributed --sync-batch-norm", "r2");
   ASSERT_FALSE(r1.empty() || r2.empty());
-  EXPECT_LE(max_difference(r1, r2), 100 * kResnetTolerance);
+  EXPECT_LE(max_difference(r1, r2), 1e-3);
 }
 
 }  // namespace

@@ -261,10 +261,14 @@ TEST(Conv2d, BackwardSkipsUndefinedGradients) {
 TEST(Conv2d, SameResultWithOneThread) {
   const Conv2dParams p{1, 1, 1, 1};
   // 4 channels: the filter gradient on OpenBLAS; 16 and 21 images of 16 channels: in place, 21
-  // split unevenly over the threads; 32 channels in and out: Winograd, 7 images in uneven groups.
-  for (const auto& [n, c] : std::vector<std::pair<int64_t, int64_t>>{{6, 4}, {16, 16}, {21, 16}, {7, 32}}) {
-    const int64_t k = c == 32 ? 32 : 3;
-    const Tensor x = test::random_uniform({n, c, 6, 6}, 16), w = test::random_uniform({k, c, 3, 3}, 17);
+  // split unevenly over the threads; 32 channels in and out: Winograd's 2x2 tiles, 7 images in
+  // uneven groups; 16 channels in and out on 32-wide rows: its 4x4 tiles.
+  struct Case {
+    int64_t n, c, k, side;
+  };
+  for (const Case& s : {Case{6, 4, 3, 6}, Case{16, 16, 3, 6}, Case{21, 16, 3, 6}, Case{7, 32, 32, 6}, Case{5, 16, 16, 32}}) {
+    const int64_t n = s.n, c = s.c, k = s.k;
+    const Tensor x = test::random_uniform({n, c, s.side, s.side}, 16), w = test::random_uniform({k, c, 3, 3}, 17);
     const Tensor dy = test::random_uniform(ops::conv2d_output_shape(x.shape(), w.shape(), p), 18);
     Tensor y(dy.shape()), dx(x.shape()), dw = Tensor::zeros(w.shape()), db = Tensor::zeros({k});
     ops::conv2d_forward(y, x, w, Tensor(), p);
