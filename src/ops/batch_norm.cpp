@@ -20,14 +20,17 @@ ChannelAffine channel_affine(double mean, double invstd, float gamma, float beta
 }
 
 void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu) {
-  // y may be x (in place): each element is read before it is written, so vectors are safe, and
-  // without the pragma GCC kept this loop scalar for fear of other overlaps.
+  // In float, as PyTorch's: in double (converting every element there and back) this row was
+  // 4% of a cifar_resnet_20 eval. y may be x (in place): each element is read before it is
+  // written, so vectors are safe, and without the pragma GCC kept this loop scalar for fear of
+  // other overlaps.
+  const float scale = static_cast<float>(t.scale), shift = static_cast<float>(t.shift);
   if (relu) {
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) y[i] = bmc::relu(static_cast<float>(x[i] * t.scale + t.shift));
+    for (int64_t i = 0; i < n; ++i) y[i] = bmc::relu(x[i] * scale + shift);
   } else {
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * t.scale + t.shift);
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
   }
 }
 

@@ -43,8 +43,9 @@ struct ChannelAffine {
   double scale = 1, shift = 0;
 };
 ChannelAffine channel_affine(double mean, double invstd, float gamma, float beta);
-// y[i] = f32(x[i] * scale + shift), then relu(y[i]) when `relu`, for n contiguous values (y may
-// be x): the arithmetic of every batch norm forward here, for a layer that applies it itself.
+// y[i] = x[i] * f32(scale) + f32(shift) in float, then relu(y[i]) when `relu`, for n contiguous
+// values (y may be x): the arithmetic of every batch norm forward here, for a layer that applies
+// it itself.
 void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu);
 // The eval-mode batch norm's affine per channel (CPU tensors).
 std::vector<ChannelAffine> batch_norm_eval_affine(const Tensor& gamma, const Tensor& beta,
