@@ -17,6 +17,8 @@ Tensor Conv2d::forward_impl(const Tensor& x) {
   ran_epilogue_ = false;
   if (LayerKernel* k = kernel()) return k->forward(x);
   Tensor y(ops::conv2d_output_shape(x.shape(), weight_.shape, params_), DType::F32, x.device());
+  BMC_CHECK(!epilogue_ || !epilogue_->residual || residual_shape_ == y.shape(), "Conv2d: the residual ",
+            residual_shape_.str(), " does not match the output ", y.shape().str());
   static const Tensor kNoBias;
   const Tensor& w = weight_.effective();
   ops::conv2d_forward(y, x, w, bias_ ? bias_->effective() : kNoBias, params_, epilogue_ ? &*epilogue_ : nullptr);
@@ -24,6 +26,13 @@ Tensor Conv2d::forward_impl(const Tensor& x) {
   x_ = x.view(x.shape());
   w_ = w.view(w.shape());
   return y;
+}
+
+void Conv2d::add_residual_to_epilogue(const Tensor& residual) {
+  BMC_CHECK(epilogue_takes_residual(), "Conv2d: no batch-norm epilogue to add a residual to");
+  epilogue_->residual = residual.data<float>();
+  epilogue_->relu = true;
+  residual_shape_ = residual.shape();
 }
 
 Tensor Conv2d::backward_impl(const Tensor& dy) {

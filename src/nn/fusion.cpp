@@ -35,4 +35,11 @@ int fuse_into_convolution(Module& layer, Module* next, Module* after, const Tens
   return relu ? 2 : 1;
 }
 
+bool fuse_residual_into(Module& layer, const Tensor& residual, const Module& relu) {
+  auto* conv = dynamic_cast<Conv2d*>(&layer);
+  if (!conv || !conv->epilogue_takes_residual() || !relu_fusable(relu) || residual.device().is_cuda()) return false;
+  conv->add_residual_to_epilogue(residual);
+  return true;
+}
+
 }  // namespace bmc::nn

@@ -2,7 +2,8 @@
 // two with the same values, while nothing has to see the tensor in between: no output transform
 // on the first, no transform on the others, none folded away. A ReLU runs inside the batch norm
 // before it; in eval mode on the CPU, a batch norm (and its ReLU) runs inside the convolution
-// before it, on each image's output while that is in cache. Containers ask before each forward,
+// before it, on each image's output while that is in cache, and so do a residual block's add
+// and ReLU after its last batch norm. Containers ask before each forward,
 // so a compression pass that hangs a transform on a layer turns the fusion there off.
 #pragma once
 
@@ -23,5 +24,10 @@ int fuse_into_convolution(Module& layer, Module* next, Module* after, const Tens
 // Whether a ReLU module may run inside an op before it (a residual add's): it has no transforms
 // and is not folded away.
 bool relu_fusable(const Module& relu);
+
+// Tells `layer`, a convolution that will run its batch norm inside (fuse_into_convolution), to
+// add `residual` to that batch norm's output and apply `relu` after the sum too, as a residual
+// block's add and ReLU would; returns whether it will (not with a ReLU that cannot fuse).
+bool fuse_residual_into(Module& layer, const Tensor& residual, const Module& relu);
 
 }  // namespace bmc::nn

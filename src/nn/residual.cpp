@@ -26,6 +26,17 @@ int ResidualBlock::describe(GraphBuilder& g, const std::string& name, int input)
 }
 
 Tensor ResidualBlock::forward_impl(const Tensor& x) {
+  // In eval on the CPU the shortcut comes first, so that the last convolution, running the last
+  // batch norm inside, can also add the shortcut and apply the block's ReLU while its output is
+  // in cache. Not when a transform watches either input of the add.
+  auto plain = [](const Module& m) {
+    return !m.has_transforms(TransformSide::Input) && !m.has_transforms(TransformSide::Output);
+  };
+  const bool add_fusable = !training() && !x.device().is_cuda() && relu_fusable(out_relu_) && plain(add_inputs_[0]) &&
+                           plain(add_inputs_[1]);
+  Tensor s;
+  if (add_fusable) s = shortcut_ ? shortcut_->forward(x) : x.view(x.shape());
+  bool added = false;
   Tensor h = x.view(x.shape());
   for (size_t i = 0; i < main_.size(); ++i) {
     Step& step = main_[i];
@@ -37,6 +48,7 @@ Tensor ResidualBlock::forward_impl(const Tensor& x) {
     const bool whole_next =
         fuse_into_convolution(*step.layer, offer ? next->layer : nullptr, offer ? next->relu.get() : nullptr, h) > 0;
     step.relu_fused = fuse_relu_into(*step.layer, step.relu.get());
+    if (whole_next && add_fusable && i + 2 == main_.size()) added = fuse_residual_into(*step.layer, s, out_relu_);
     h = step.layer->forward(h);
     if (step.relu && !step.relu_fused) h = step.relu->forward(h);
     if (whole_next) {
@@ -44,8 +56,13 @@ Tensor ResidualBlock::forward_impl(const Tensor& x) {
       ++i;
     }
   }
+  if (added) {
+    out_y_ = Tensor();  // eval: no backward follows
+    return h;
+  }
   h = add_inputs_[0].forward(h);
-  const Tensor s = shortcut_ ? add_inputs_[1].forward(shortcut_->forward(x)) : add_inputs_[1].forward(x);
+  if (!s.defined()) s = shortcut_ ? shortcut_->forward(x) : x.view(x.shape());
+  s = add_inputs_[1].forward(s);
   if (!relu_fusable(out_relu_)) {
     out_y_ = Tensor();
     ops::add_forward(h, h, s);

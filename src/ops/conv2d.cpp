@@ -26,6 +26,8 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/activation.cuh"
+#include "kernels/elementwise.cuh"
 #include "ops/blas_threads.h"
 #include "ops/check.h"
 #include "ops/im2col.h"
@@ -164,15 +166,29 @@ void add_bias_rows(float* y, const float* b, int k, int pq) {
   }
 }
 
-// The bias, then the epilogue, on `images` consecutive outputs of k channels of pq pixels.
-void finish_outputs(float* y, int images, const float* b, const ConvEpilogue* epilogue, int k, int pq) {
+// y = relu(bn + r), bn the batch norm's value as batch_norm_affine_row computes it: the values of
+// the batch norm, then ops::add_relu_forward.
+void affine_residual_relu_row(float* y, const float* r, int64_t n, const ChannelAffine& t) {
+  const float scale = static_cast<float>(t.scale), shift = static_cast<float>(t.shift);
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = relu(add_value(y[i] * scale + shift, r[i]));
+}
+
+// The bias, then the epilogue, on `images` consecutive outputs of k channels of pq pixels, the
+// first being image n0 of the batch.
+void finish_outputs(float* y, int n0, int images, const float* b, const ConvEpilogue* epilogue, int k, int pq) {
   for (int i = 0; i < images; ++i) {
     float* yi = y + int64_t{i} * k * pq;
     if (b) add_bias_rows(yi, b, k, pq);
     if (!epilogue) continue;
+    const float* ri = epilogue->residual ? epilogue->residual + (int64_t{n0} + i) * k * pq : nullptr;
     for (int o = 0; o < k; ++o) {
       float* row = yi + int64_t{o} * pq;
-      batch_norm_affine_row(row, row, pq, epilogue->affine[static_cast<size_t>(o)], epilogue->relu);
+      const ChannelAffine& t = epilogue->affine[static_cast<size_t>(o)];
+      if (ri)
+        affine_residual_relu_row(row, ri + int64_t{o} * pq, pq, t);
+      else
+        batch_norm_affine_row(row, row, pq, t, epilogue->relu);
     }
   }
 }
@@ -216,7 +232,7 @@ void conv2d_forward_winograd(float* y, const float* x, const float* w, const flo
     const int n0 = block * group, images = std::min(group, d.n - n0);
     float* yn = y + n0 * d.y_image();
     winograd_convolve(yn, x + n0 * d.x_image(), images, filter, d.g.h, d.g.w);
-    finish_outputs(yn, images, b, epilogue, d.k, static_cast<int>(d.g.col_cols()));
+    finish_outputs(yn, n0, images, b, epilogue, d.k, static_cast<int>(d.g.col_cols()));
   }
 }
 
@@ -274,7 +290,7 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
         for (int o = 0; o < k; ++o)
           std::memcpy(yn + i * d.y_image() + int64_t{o} * pq, out + o * n + i * pq, sizeof(float) * pq);
     }
-    finish_outputs(yn, images, b, epilogue, k, pq);
+    finish_outputs(yn, n0, images, b, epilogue, k, pq);
   }
 }
 
@@ -480,6 +496,7 @@ void conv2d_forward(Tensor& y, const Tensor& x, const Tensor& w, const Tensor& b
     BMC_CHECK(!x.device().is_cuda(), op, ": an epilogue runs on the CPU backend only");
     BMC_CHECK(epilogue->affine.size() == static_cast<size_t>(d.k), op, ": the epilogue needs ", d.k,
               " affine maps, got ", epilogue->affine.size());
+    BMC_CHECK(!epilogue->residual || epilogue->relu, op, ": an epilogue adds a residual only before a ReLU");
   }
   if (x.device().is_cuda()) return BMC_DISPATCH_CUDA(conv2d_forward_cuda(y, x, w, b, p));
   if (d.n == 0) return;

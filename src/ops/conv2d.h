@@ -18,10 +18,13 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 
 // What the CPU forward applies to each output channel o once an image's output is computed,
 // while it is in cache: the eval-mode batch norm after it, channel o's affine map as
-// batch_norm_forward_eval applies it, then relu(y) if `relu`.
+// batch_norm_forward_eval applies it; then, when `residual` is set, the same element of that
+// tensor (shaped as the output) added as ops::add_forward adds it (a residual block's shortcut;
+// only with `relu`); then relu(y) if `relu`.
 struct ConvEpilogue {
   std::vector<ChannelAffine> affine;
   bool relu = false;
+  const float* residual = nullptr;
 };
 
 // y: (N, K, P, Q)  x: (N, C, H, W)  w: (K, C, R, S)  b: (K) or undefined. f32, one device.

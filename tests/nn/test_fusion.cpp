@@ -1,5 +1,6 @@
 // Layer fusion (nn/fusion.h): a ResNet with every batch norm + ReLU and add + ReLU fused (and in
-// eval mode every convolution + batch norm + ReLU) gives the same outputs, input gradients and
+// eval mode every convolution + batch norm + ReLU, and a block's last one with its add + ReLU)
+// gives the same outputs, input gradients and
 // parameter gradients, bitwise, as the same ResNet with the fusion turned off by pass-through
 // transforms; transforms on either side still see the tensor they would see unfused.
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "nn/conv.h"
 #include "nn/layers.h"
 #include "nn/model.h"
+#include "nn/residual.h"
 #include "ops/elementwise.h"
 #include "tests/support/compare.h"
 
@@ -144,6 +146,29 @@ TEST(Fusion, ConvolutionOutputTransformKeepsTheBatchNormOutside) {
   for (size_t i = 0; i < plain->buffers().size(); ++i) negated->buffers()[i]->value.copy_from(plain->buffers()[i]->value);
   const Tensor x = test::random_uniform({2, 3, 6, 6}, 14);
   EXPECT_TRUE(test::bitwise_equal(negated->forward(x), plain->forward(x)));
+}
+
+// In eval mode a residual block's last convolution adds the shortcut and applies the ReLU inside
+// (checked bitwise above); a transform on either input of the add keeps the add outside, and it
+// sees both inputs, every block.
+TEST(Fusion, ATransformOnAnAddInputKeepsTheAddOutsideTheConvolution) {
+  auto watched = models::make_model("cifar_resnet_8", Device::cpu());
+  auto plain = models::make_model("cifar_resnet_8", Device::cpu());
+  models::initialize(*watched, 15);
+  plain->values().copy_from(watched->values());
+  int calls = 0, blocks = 0;
+  watched->net().visit_modules([&](const std::string&, nn::Module& m) {
+    auto* block = dynamic_cast<nn::ResidualBlock*>(&m);
+    if (!block) return;
+    ++blocks;
+    block->add_input(blocks % 2).add_transform(nn::TransformSide::Input, std::make_unique<PassThrough>(&calls));
+  });
+  ASSERT_GT(blocks, 0);
+  watched->set_training(false);
+  plain->set_training(false);
+  const Tensor x = test::random_uniform({3, 3, 8, 8}, 16);
+  EXPECT_TRUE(test::bitwise_equal(watched->forward(x), plain->forward(x)));
+  EXPECT_EQ(calls, blocks);
 }
 
 }  // namespace
