@@ -98,20 +98,26 @@ struct PhasePlanes {
     const int p = t.tile;
     const int r0 = std::max(0, p * ty0 - 1), r1 = std::min(t.h, p * ty1 + 1);
     if (p == 4) {
-      // The padded rows whole (a zero, the row, zeros to 4 L), all copied before any is split:
-      // a split reading bytes just stored at another alignment would wait for the stores.
-      thread_local std::vector<float> padded;
-      const int rows = 4 * (ty1 - ty0 + 1);
-      padded.assign(static_cast<size_t>(rows * 4 * l), 0.0f);
-      for (int i = 0; i < rows; ++i) {
-        const int r = 4 * ty0 + i - 1;
-        if (r >= r0 && r < r1) std::memcpy(padded.data() + i * 4 * l + 1, x + int64_t{r} * t.w, sizeof(float) * t.w);
-      }
-      for (int i = 0; i < rows; ++i) {
-        const int u = ty0 + i / 4, a = i % 4;
+      // Splitting x's row r four ways from its start: phase c of the row is plane c + 1, from
+      // column 0, and phase 3 is plane 0, from column 1 (padded column 4m is x column 4m - 1).
+      for (int i = 0; i < 4 * (ty1 - ty0 + 1); ++i) {
+        const int u = ty0 + i / 4, a = i % 4, r = 4 * u + a - 1;
         float* const out[4] = {plane(4 * a) + u * l, plane(4 * a + 1) + u * l, plane(4 * a + 2) + u * l,
                                plane(4 * a + 3) + u * l};
-        split_phases_4(out, padded.data() + i * 4 * l, l);
+        if (r < r0 || r >= r1) {
+          for (float* o : out) std::memset(o, 0, sizeof(float) * l);
+          continue;
+        }
+        const float* row = x + int64_t{r} * t.w;
+        const int64_t groups = t.w / 4;
+        float* const shifted[4] = {out[1], out[2], out[3], out[0] + 1};
+        split_phases_4(shifted, row, groups);
+        out[0][0] = 0.0f;
+        for (int b = 0; b < 4; ++b)
+          for (int64_t m = b == 0 ? groups + 1 : groups; m < l; ++m) {
+            const int64_t column = 4 * m + b - 1;
+            out[b][m] = column < t.w ? row[column] : 0.0f;
+          }
       }
       return;
     }
