@@ -222,7 +222,31 @@ INSTANTIATE_TEST_SUITE_P(
         // and sizes, images grouped unevenly.
         ConvCase{3, 32, 8, 8, 33, 3, 3, {1, 1, 1, 1}},
         ConvCase{5, 35, 7, 9, 32, 3, 3, {1, 1, 1, 1}},
-        ConvCase{2, 64, 16, 16, 64, 3, 3, {1, 1, 1, 1}}));
+        ConvCase{2, 64, 16, 16, 64, 3, 3, {1, 1, 1, 1}},
+        // Stride-2 3x3 with long output rows: taps read in place from the four parity planes
+        // (the same chain of multiply-adds as im2col's, so exact too), padding 1, 0 and 2, odd
+        // sizes.
+        ConvCase{2, 5, 32, 32, 7, 3, 3, {2, 2, 1, 1}},
+        ConvCase{2, 3, 33, 31, 4, 3, 3, {2, 2, 0, 0}},
+        ConvCase{1, 4, 30, 34, 3, 3, 3, {2, 2, 2, 2}}));
+
+// Winograd's 4x4 tiles (16 channels on rows of 32 and more) are not exact on small integers (its
+// filter transform has sixths): against the direct loops on floats, forward and input gradient.
+TEST(Conv2d, FourByFourWinogradMatchesTheDirectLoops) {
+  const Conv2dParams p{1, 1, 1, 1};
+  for (const Shape& shape : {Shape{3, 16, 32, 33}, Shape{2, 17, 35, 40}}) {
+    const int64_t k = shape[1] == 16 ? 16 : 19;
+    const Tensor x = test::random_uniform(shape, 21), w = test::random_uniform({k, shape[1], 3, 3}, 22);
+    Tensor y(ops::conv2d_output_shape(x.shape(), w.shape(), p));
+    ops::conv2d_forward(y, x, w, Tensor(), p);
+    EXPECT_TRUE(test::nmse_below(y, reference_forward(x, w, Tensor(), p), test::tol::kReductionNmse)) << shape.str();
+    const Tensor dy = test::random_uniform(y.shape(), 23);
+    const RefGrads ref = reference_backward(dy, x, w, p);
+    Tensor dx(x.shape()), none;
+    ops::conv2d_backward(dx, none, none, dy, x, w, p);
+    EXPECT_TRUE(test::nmse_below(dx, ref.dx, test::tol::kReductionNmse)) << shape.str();
+  }
+}
 
 TEST(Conv2d, BackwardAccumulatesParamGradsAndOverwritesDx) {
   const Conv2dParams p{2, 2, 1, 1};
