@@ -207,46 +207,43 @@ void output_transform_2(float* const* y, const float* m, int64_t stride, int64_t
 //   4 d0 - 5 d2 + d4,  (d3 + d4) - 4 (d1 + d2),  (d4 - d3) + 4 (d1 - d2),
 //   (d4 - d2) + 2 (d3 - d1),  (d4 - d2) - 2 (d3 - d1),  4 d1 - 5 d3 + d5.
 // The coefficients are small integers, exact in binary; the grouping is fixed.
-void transform_bt6(float* out, int64_t out_stride, const float* const d[6], int64_t n) {
-  const float* __restrict d0 = d[0];
-  const float* __restrict d1 = d[1];
-  const float* __restrict d2 = d[2];
-  const float* __restrict d3 = d[3];
-  const float* __restrict d4 = d[4];
-  const float* __restrict d5 = d[5];
-  float* __restrict o = out;
+// Calls point(u, v0, ..., v5) with the u-th value of six rows, for u < n, as one vector loop.
+template <class Point>
+void over_six_rows(const float* const rows[6], int64_t n, Point point) {
+  const float* __restrict r0 = rows[0];
+  const float* __restrict r1 = rows[1];
+  const float* __restrict r2 = rows[2];
+  const float* __restrict r3 = rows[3];
+  const float* __restrict r4 = rows[4];
+  const float* __restrict r5 = rows[5];
 #pragma omp simd
-  for (int64_t u = 0; u < n; ++u) {
-    const float s12 = d1[u] + d2[u], s34 = d3[u] + d4[u];
-    const float e12 = d1[u] - d2[u], e43 = d4[u] - d3[u];
-    const float f42 = d4[u] - d2[u], f31 = d3[u] - d1[u];
-    o[u] = 4.0f * d0[u] - 5.0f * d2[u] + d4[u];
+  for (int64_t u = 0; u < n; ++u) point(u, r0[u], r1[u], r2[u], r3[u], r4[u], r5[u]);
+}
+
+void transform_bt6(float* out, int64_t out_stride, const float* const d[6], int64_t n) {
+  float* __restrict o = out;
+  over_six_rows(d, n, [=](int64_t u, float d0, float d1, float d2, float d3, float d4, float d5) {
+    const float s12 = d1 + d2, s34 = d3 + d4, e12 = d1 - d2, e43 = d4 - d3, f42 = d4 - d2, f31 = d3 - d1;
+    o[u] = 4.0f * d0 - 5.0f * d2 + d4;
     o[out_stride + u] = s34 - 4.0f * s12;
     o[2 * out_stride + u] = e43 + 4.0f * e12;
     o[3 * out_stride + u] = f42 + 2.0f * f31;
     o[4 * out_stride + u] = f42 - 2.0f * f31;
-    o[5 * out_stride + u] = 4.0f * d1[u] - 5.0f * d3[u] + d5[u];
-  }
+    o[5 * out_stride + u] = 4.0f * d1 - 5.0f * d3 + d5;
+  });
 }
 
 // A^T applied to m0..m5: m0 + (m1 + m2) + (m3 + m4),  (m1 - m2) + 2 (m3 - m4),
 // (m1 + m2) + 4 (m3 + m4),  (m1 - m2) + 8 (m3 - m4) + m5.
 void transform_at6(float* out, int64_t out_stride, const float* const m[6], int64_t n) {
-  const float* __restrict m0 = m[0];
-  const float* __restrict m1 = m[1];
-  const float* __restrict m2 = m[2];
-  const float* __restrict m3 = m[3];
-  const float* __restrict m4 = m[4];
-  const float* __restrict m5 = m[5];
   float* __restrict o = out;
-#pragma omp simd
-  for (int64_t u = 0; u < n; ++u) {
-    const float a = m1[u] + m2[u], b = m1[u] - m2[u], c = m3[u] + m4[u], d = m3[u] - m4[u];
-    o[u] = m0[u] + a + c;
+  over_six_rows(m, n, [=](int64_t u, float m0, float m1, float m2, float m3, float m4, float m5) {
+    const float a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+    o[u] = m0 + a + c;
     o[out_stride + u] = b + 2.0f * d;
     o[2 * out_stride + u] = a + 4.0f * c;
-    o[3 * out_stride + u] = b + 8.0f * d + m5[u];
-  }
+    o[3 * out_stride + u] = b + 8.0f * d + m5;
+  });
 }
 
 // The passes' buffer: 36 rows of a call's columns.
