@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/activation.cuh"
+#include "kernels/elementwise.cuh"
 #include "ops/check.h"
 
 namespace bmc::ops {
@@ -32,6 +33,12 @@ void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAff
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
   }
+}
+
+void batch_norm_affine_add_relu_row(float* y, const float* r, int64_t n, const ChannelAffine& t) {
+  const float scale = static_cast<float>(t.scale), shift = static_cast<float>(t.shift);
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = bmc::relu(add_value(y[i] * scale + shift, r[i]));
 }
 
 namespace {

@@ -47,6 +47,9 @@ ChannelAffine channel_affine(double mean, double invstd, float gamma, float beta
 // values (y may be x): the arithmetic of every batch norm forward here, for a layer that applies
 // it itself.
 void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu);
+// y[i] = relu(bn + r[i]) in place, bn the value batch_norm_affine_row gives y[i]: the batch norm,
+// then ops::add_relu_forward's sum and ReLU (a residual block's add, run by the convolution).
+void batch_norm_affine_add_relu_row(float* y, const float* r, int64_t n, const ChannelAffine& t);
 // The eval-mode batch norm's affine per channel (CPU tensors).
 std::vector<ChannelAffine> batch_norm_eval_affine(const Tensor& gamma, const Tensor& beta,
                                                   const Tensor& running_mean, const Tensor& running_var, float eps);

@@ -26,8 +26,6 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/activation.cuh"
-#include "kernels/elementwise.cuh"
 #include "ops/blas_threads.h"
 #include "ops/check.h"
 #include "ops/im2col.h"
@@ -85,6 +83,13 @@ PaddedTaps padded_taps(const ConvGeometry& g) {
   return t;
 }
 
+// out (K, P, Q) from the GEMM's wide output rows: channel o's row p at wide + o * columns + p * row.
+void copy_wide_rows(float* out, const float* wide, int k, const ConvGeometry& g, int64_t columns, int64_t row) {
+  for (int o = 0; o < k; ++o)
+    for (int p = 0; p < g.p; ++p)
+      std::memcpy(out + (int64_t{o} * g.p + p) * g.q, wide + o * columns + p * row, sizeof(float) * g.q);
+}
+
 // out (K, P, Q) = the stride-1 convolution of one image x (C, H, W) by the filter in `panels`.
 void convolve_padded(float* out, const float* x, const float* panels, int k, const PaddedTaps& taps,
                      const ConvGeometry& g) {
@@ -92,10 +97,7 @@ void convolve_padded(float* out, const float* x, const float* panels, int k, con
   wide.resize(static_cast<size_t>(k * taps.wide_columns));
   small_gemm_rows(k, taps.wide_columns, g.col_rows(), panels, padded_image(x, g), taps.offsets.data(), wide.data(),
                   taps.wide_columns, false);
-  const int64_t wp = g.w + 2 * g.pad_w;
-  for (int o = 0; o < k; ++o)
-    for (int p = 0; p < g.p; ++p)
-      std::memcpy(out + (int64_t{o} * g.p + p) * g.q, wide.data() + o * taps.wide_columns + p * wp, sizeof(float) * g.q);
+  copy_wide_rows(out, wide.data(), k, g, taps.wide_columns, g.w + 2 * g.pad_w);
 }
 
 // Stride-2 3x3 convolutions read their taps in place too, from the padded image split into its
@@ -151,10 +153,7 @@ void convolve_parity(float* out, const float* x, const float* panels, int k, con
   wide.resize(static_cast<size_t>(k * taps.wide_columns));
   small_gemm_rows(k, taps.wide_columns, g.col_rows(), panels, planes.data(), taps.offsets.data(), wide.data(),
                   taps.wide_columns, false);
-  for (int o = 0; o < k; ++o)
-    for (int p = 0; p < g.p; ++p)
-      std::memcpy(out + (int64_t{o} * g.p + p) * g.q, wide.data() + o * taps.wide_columns + p * taps.wh,
-                  sizeof(float) * g.q);
+  copy_wide_rows(out, wide.data(), k, g, taps.wide_columns, taps.wh);
 }
 
 // The input gradient of a stride-1 convolution is the stride-1 convolution of dy by the filter
@@ -229,14 +228,6 @@ void add_bias_rows(float* y, const float* b, int k, int pq) {
   }
 }
 
-// y = relu(bn + r), bn the batch norm's value as batch_norm_affine_row computes it: the values of
-// the batch norm, then ops::add_relu_forward.
-void affine_residual_relu_row(float* y, const float* r, int64_t n, const ChannelAffine& t) {
-  const float scale = static_cast<float>(t.scale), shift = static_cast<float>(t.shift);
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] = relu(add_value(y[i] * scale + shift, r[i]));
-}
-
 // The bias, then the epilogue, on `images` consecutive outputs of k channels of pq pixels, the
 // first being image n0 of the batch.
 void finish_outputs(float* y, int n0, int images, const float* b, const ConvEpilogue* epilogue, int k, int pq) {
@@ -249,7 +240,7 @@ void finish_outputs(float* y, int n0, int images, const float* b, const ConvEpil
       float* row = yi + int64_t{o} * pq;
       const ChannelAffine& t = epilogue->affine[static_cast<size_t>(o)];
       if (ri)
-        affine_residual_relu_row(row, ri + int64_t{o} * pq, pq, t);
+        batch_norm_affine_add_relu_row(row, ri + int64_t{o} * pq, pq, t);
       else
         batch_norm_affine_row(row, row, pq, t, epilogue->relu);
     }
