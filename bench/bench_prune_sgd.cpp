@@ -1,5 +1,6 @@
 // Lottery-ticket kernels on the CPU backend: the global magnitude threshold (radix selection) and
-// the fused masked SGD step, on ResNet-20-sized (0.27 M) and ResNet-18-sized (11.7 M) arenas.
+// the fused masked SGD step, on ResNet-20-sized (0.27 M) and ResNet-18-sized (11.7 M) arenas, and
+// the clamped step of trainable state (BSQ's planes).
 // PyTorch references with the same names: bench/torch_prune_sgd.py (torch.kthvalue, 4-op SGD).
 #include <benchmark/benchmark.h>
 
@@ -36,10 +37,20 @@ void BM_masked_sgd(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * n * 24);
 }
 
+// The clamped update of BSQ's planes: one plane tensor of mnist_lenet_300_100 at 8 bits (2.13 M).
+void BM_clamped_sgd(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  Tensor w = random_weights(n, 4), g = random_weights(n, 5), m = Tensor::zeros({n});
+  const SgdHyper h{0.01f, 0.9f, 0.0f, false};
+  for (auto _ : state) ops::clamped_sgd_step(w, m, g, h, 0.0f, 2.0f);
+  state.SetBytesProcessed(state.iterations() * n * 20);
+}
+
 BENCHMARK(BM_global_threshold)->Name("BM_global_threshold/cpu")->Arg(270000)->Arg(11700000)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_masked_sgd)->Name("BM_masked_sgd/cpu")->Arg(270000)->Arg(11700000)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_clamped_sgd)->Name("BM_clamped_sgd/cpu")->Arg(2132880)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace bmc

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kernels/compat.cuh"
+#include "kernels/elementwise.cuh"
 
 namespace bmc {
 
@@ -33,6 +34,13 @@ BMC_HD void masked_sgd_update(float& w, float& m, float g, float mask, const Sgd
   const bool keep = mask != 0.0f;
   w = keep ? updated : 0.0f;
   m = keep ? buf : 0.0f;
+}
+
+// The unmasked update of a trainable state tensor, then its clamp to [lo, hi] (infinite bounds: no
+// clamp): bitwise masked_sgd_update with mask 1 followed by clamp_value, in one pass.
+BMC_HD void clamped_sgd_update(float& w, float& m, float g, const SgdHyper& h, float lo, float hi) {
+  masked_sgd_update(w, m, g, 1.0f, h);
+  w = clamp_value(w, lo, hi);
 }
 
 }  // namespace bmc

@@ -39,23 +39,69 @@ std::vector<float> chunk_sums(int64_t n, Value value) {
   return partials;
 }
 
-// Rows of elements at a time, planes outer: the same additions per element as bit_plane_sum (in
-// plane order), but over contiguous rows the compiler vectorizes.
-constexpr int64_t kRowBlock = 1024;
-
-void plane_sums(float* acc, const float* p, const float* q, int64_t n, int bits, int64_t count) {
-  for (int64_t j = 0; j < count; ++j) acc[j] = 0.0f;
+// One pass over the planes of chunk c (kFixedSumChunk elements, the layout of kernels/fixed_sum.cuh),
+// planes outer and each plane's rows of kFixedSumLanes elements inner, so both loops vectorize:
+// - with kWeights, out[j] = s * Q(w_j), w_j summed in plane order as bit_plane_sum;
+// - with kNorms, norms[i] = the chunk's sum of P_i^2 + Nn_i^2, lane t adding elements t, t + lanes,
+//   ... in order and then the tree: fixed_sum_chunk_host's additions.
+template <bool kWeights, bool kNorms>
+void plane_chunk(float* out, float* norms, const float* p, const float* q, int64_t n, int bits, float s, int64_t c) {
+  const int64_t begin = c * kFixedSumChunk, count = std::min<int64_t>(kFixedSumChunk, n - begin);
+  float acc[kFixedSumChunk];
+  float lanes[kFixedSumLanes];
+  if constexpr (kWeights) std::fill(acc, acc + count, 0.0f);
   for (int i = 0; i < bits; ++i) {
     const float e = bit_plane_weight(i, bits);
-    const float* pi = p + i * n;
-    const float* qi = q + i * n;
+    const float* pi = p + i * n + begin;
+    const float* qi = q + i * n + begin;
+    if constexpr (kNorms) std::fill(lanes, lanes + kFixedSumLanes, 0.0f);
+    for (int64_t r = 0; r < count; r += kFixedSumLanes) {
+      const int64_t width = std::min<int64_t>(kFixedSumLanes, count - r);
 #pragma omp simd
-    for (int64_t j = 0; j < count; ++j) acc[j] = add_rn(acc[j], mul_rn(add_rn(pi[j], -qi[j]), e));
+      for (int64_t t = 0; t < width; ++t) {
+        const float a = pi[r + t], b = qi[r + t];
+        if constexpr (kWeights) acc[r + t] = add_rn(acc[r + t], mul_rn(add_rn(a, -b), e));
+        if constexpr (kNorms) lanes[t] = add_rn(lanes[t], add_rn(mul_rn(a, a), mul_rn(b, b)));
+      }
+    }
+    if constexpr (kNorms) norms[i] = fixed_sum_tree(lanes);
+  }
+  if constexpr (kWeights)
+    for (int64_t j = 0; j < count; ++j) out[begin + j] = mul_rn(s, bit_plane_quantize(acc[j], bits));
+}
+
+// Every chunk of the planes; norm partials (when asked) at partials[i * chunks + c].
+template <bool kWeights, bool kNorms>
+void plane_pass(float* out, std::vector<float>& partials, const Tensor& pos, const Tensor& neg, float s) {
+  const int bits = bits_of(pos);
+  const int64_t n = pos.dim(1), chunks = fixed_sum_chunks(n);
+  if constexpr (kNorms) partials.assign(static_cast<size_t>(bits * chunks), 0.0f);
+  const float *p = pos.data<float>(), *q = neg.data<float>();
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    float norms[16];
+    plane_chunk<kWeights, kNorms>(out, norms, p, q, n, bits, s, c);
+    if constexpr (kNorms)
+      for (int i = 0; i < bits; ++i) partials[static_cast<size_t>(i * chunks + c)] = norms[i];
   }
 }
 
 float total_of(const std::vector<float>& partials) {
   return fixed_sum_partials_host(partials.data(), static_cast<int64_t>(partials.size()));
+}
+
+// coef[i] = weight / ||plane i|| and value = weight * sum_i ||plane i|| from plane_pass's partials.
+void regularizer_from(Tensor& coef, Tensor& value, const std::vector<float>& partials, int bits, int64_t n,
+                      float weight) {
+  const int64_t chunks = fixed_sum_chunks(n);
+  float sum = 0.0f;
+  for (int i = 0; i < bits; ++i) {
+    const float squares = n > 0 ? fixed_sum_partials_host(partials.data() + i * chunks, chunks) : 0.0f;
+    const float norm = std::sqrt(add_rn(1e-8f, squares));
+    coef.data<float>()[i] = weight / norm;
+    sum = add_rn(sum, norm);
+  }
+  value.data<float>()[0] = mul_rn(weight, sum);
 }
 
 }  // namespace
@@ -67,19 +113,8 @@ void bsq_forward(Tensor& w, const Tensor& pos, const Tensor& neg, const Tensor& 
   check_scalar("bsq_forward", "scale", scale);
   check_same_device("bsq_forward", {&w, &pos, &neg, &scale});
   if (w.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_forward_cuda(w, pos, neg, scale));
-  const int bits = bits_of(pos);
-  const float s = scale.data<float>()[0];
-  const float* p = pos.data<float>();
-  const float* q = neg.data<float>();
-  float* out = w.data<float>();
-  const int64_t blocks = ceil_div(n, kRowBlock);
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t begin = b * kRowBlock, count = std::min(kRowBlock, n - begin);
-    float acc[kRowBlock];
-    plane_sums(acc, p + begin, q + begin, n, bits, count);
-    for (int64_t j = 0; j < count; ++j) out[begin + j] = mul_rn(s, bit_plane_quantize(acc[j], bits));
-  }
+  std::vector<float> unused;
+  plane_pass<true, false>(w.data<float>(), unused, pos, neg, scale.data<float>()[0]);
 }
 
 void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, const Tensor* mask, const Tensor& pos,
@@ -101,30 +136,28 @@ void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, c
   const float *pg = g.data<float>(), *pm = mask ? mask->data<float>() : nullptr;
   const float *p = pos.data<float>(), *q = neg.data<float>(), *c = coef.data<float>();
   float *dp = dpos.data<float>(), *dq = dneg.data<float>();
-  // Per chunk: the plane sums (planes outer), the plane gradients row by row, then the scale's
+  // Per chunk, planes outer: the plane gradients and the plane sums row by row, then the scale's
   // lane sums in the kernel's order.
   const int64_t chunks = fixed_sum_chunks(n);
   std::vector<float> partials(static_cast<size_t>(chunks));
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     const int64_t begin = chunk * kFixedSumChunk, count = std::min<int64_t>(kFixedSumChunk, n - begin);
-    std::vector<float> gj(static_cast<size_t>(count)), qj(static_cast<size_t>(count));
+    std::vector<float> gj(static_cast<size_t>(count)), qj(static_cast<size_t>(count), 0.0f);
     for (int64_t j = 0; j < count; ++j)
       gj[j] = ste ? (pm ? mul_rn(pg[begin + j], pm[begin + j]) : pg[begin + j]) : 0.0f;
     for (int i = 0; i < bits; ++i) {
-      const float se = mul_rn(s, bit_plane_weight(i, bits)), ci = c[i];
+      const float e = bit_plane_weight(i, bits), se = mul_rn(s, e), ci = c[i];
       const float *pi = p + i * n + begin, *qi = q + i * n + begin;
       float *dpi = dp + i * n + begin, *dqi = dq + i * n + begin;
 #pragma omp simd
       for (int64_t j = 0; j < count; ++j) {
+        const float a = pi[j], b = qi[j];
         const float ste_term = mul_rn(se, gj[j]);
-        dpi[j] = add_rn(dpi[j], add_rn(ste_term, mul_rn(ci, pi[j])));
-        dqi[j] = add_rn(dqi[j], add_rn(-ste_term, mul_rn(ci, qi[j])));
+        dpi[j] = add_rn(dpi[j], add_rn(ste_term, mul_rn(ci, a)));
+        dqi[j] = add_rn(dqi[j], add_rn(-ste_term, mul_rn(ci, b)));
+        qj[j] = add_rn(qj[j], mul_rn(add_rn(a, -b), e));
       }
-    }
-    for (int64_t j0 = 0; j0 < count; j0 += kRowBlock) {
-      const int64_t rows = std::min(kRowBlock, count - j0);
-      plane_sums(qj.data() + j0, p + begin + j0, q + begin + j0, n, bits, rows);
     }
     for (int64_t j = 0; j < count; ++j) qj[j] = mul_rn(gj[j], bit_plane_quantize(qj[j], bits));
     partials[chunk] = fixed_sum_chunk_host(0, count, kFixedSumChunk, [&](int64_t j) { return qj[j]; });
@@ -140,19 +173,28 @@ void bsq_regularizer(Tensor& coef, Tensor& value, const Tensor& pos, const Tenso
   check_scalar("bsq_regularizer", "value", value);
   check_same_device("bsq_regularizer", {&coef, &value, &pos, &neg});
   if (pos.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_regularizer_cuda(coef, value, pos, neg, weight));
-  const int bits = bits_of(pos);
-  const int64_t n = pos.dim(1);
-  float sum = 0.0f;
-  for (int i = 0; i < bits; ++i) {
-    const float* p = pos.data<float>() + i * n;
-    const float* q = neg.data<float>() + i * n;
-    const std::vector<float> partials =
-        chunk_sums(n, [&](int64_t j) { return add_rn(mul_rn(p[j], p[j]), mul_rn(q[j], q[j])); });
-    const float norm = std::sqrt(add_rn(1e-8f, n > 0 ? total_of(partials) : 0.0f));
-    coef.data<float>()[i] = weight / norm;
-    sum = add_rn(sum, norm);
+  std::vector<float> partials;
+  plane_pass<false, true>(nullptr, partials, pos, neg, 0.0f);
+  regularizer_from(coef, value, partials, bits_of(pos), pos.dim(1), weight);
+}
+
+void bsq_forward_regularized(Tensor& w, Tensor& coef, Tensor& value, const Tensor& pos, const Tensor& neg,
+                             const Tensor& scale, float weight) {
+  if (w.device().is_cuda()) {
+    bsq_regularizer(coef, value, pos, neg, weight);
+    return bsq_forward(w, pos, neg, scale);
   }
-  value.data<float>()[0] = mul_rn(weight, sum);
+  // The checks of both ops, then one pass.
+  check_planes("bsq_forward_regularized", pos, neg, w.numel());
+  check_dtype("bsq_forward_regularized", "w", w, DType::F32);
+  check_scalar("bsq_forward_regularized", "scale", scale);
+  check_scalar("bsq_forward_regularized", "value", value);
+  BMC_CHECK(coef.numel() == pos.dim(0), "bsq_forward_regularized: ", coef.numel(), " coefficients for ",
+            pos.describe());
+  check_same_device("bsq_forward_regularized", {&w, &coef, &value, &pos, &neg, &scale});
+  std::vector<float> partials;
+  plane_pass<true, true>(w.data<float>(), partials, pos, neg, scale.data<float>()[0]);
+  regularizer_from(coef, value, partials, bits_of(pos), pos.dim(1), weight);
 }
 
 void bsq_codes(Tensor& codes, const Tensor& pos, const Tensor& neg) {

@@ -10,4 +10,9 @@ void masked_sgd_step_cuda(Tensor& w, Tensor& m, const Tensor& g, const Tensor& m
                       cuda::context(w.device()).stream);
 }
 
+void clamped_sgd_step_cuda(Tensor& w, Tensor& m, const Tensor& g, const SgdHyper& hyper, float lo, float hi) {
+  kernels::clamped_sgd(w.data<float>(), m.data<float>(), g.data<float>(), w.numel(), hyper, lo, hi,
+                       cuda::context(w.device()).stream);
+}
+
 }  // namespace bmc::ops

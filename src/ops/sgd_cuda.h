@@ -7,5 +7,6 @@
 namespace bmc::ops {
 
 void masked_sgd_step_cuda(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper);
+void clamped_sgd_step_cuda(Tensor& w, Tensor& m, const Tensor& g, const SgdHyper& hyper, float lo, float hi);
 
 }  // namespace bmc::ops

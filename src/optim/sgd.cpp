@@ -1,8 +1,5 @@
 #include "optim/sgd.h"
 
-#include <algorithm>
-
-#include "ops/elementwise.h"
 #include "ops/sgd.h"
 
 namespace bmc::optim {
@@ -21,14 +18,9 @@ void Sgd::apply(const SgdHyper& hyper) {
   // with the rules each declares (weight decay or not, a clamp after the update).
   model_.visit_state([&](const std::string&, nn::StateTensor& t) {
     if (!t.trainable) return;
-    if (!ones_.defined() || ones_.numel() < t.value.numel() || ones_.device() != t.value.device())
-      ones_ = Tensor::full({std::max<int64_t>(t.value.numel(), ones_.defined() ? ones_.numel() : 0)}, 1.0f,
-                           t.value.device());
     SgdHyper h = hyper;
     if (!t.weight_decay) h.weight_decay = 0.0f;
-    const Tensor ones = ones_.slice(0, t.value.shape());
-    ops::masked_sgd_step(t.value, t.momentum, t.grad, ones, h);
-    if (t.clamped()) ops::clamp(t.value, t.clamp_min, t.clamp_max);
+    ops::clamped_sgd_step(t.value, t.momentum, t.grad, h, t.clamp_min, t.clamp_max);
   });
 }
 

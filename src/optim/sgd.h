@@ -29,7 +29,6 @@ class Sgd {
 
   nn::Model& model_;
   SgdOptions options_;
-  Tensor ones_;  // the all-ones mask of state tensors (sliced to each one's shape)
 };
 
 }  // namespace bmc::optim

@@ -38,6 +38,15 @@ TEST(BsqGpu, OpsAreBitwiseTheCpuOps) {
   EXPECT_TRUE(test::bitwise_equal(coef_g.to(Device::cpu()), coef));
   EXPECT_TRUE(test::bitwise_equal(value_g.to(Device::cpu()), value));
 
+  Tensor w1({kN}), coef1({bits}), value1({1});
+  ops::bsq_forward_regularized(w1, coef1, value1, p, q, s, 0.02f);
+  Tensor w1_g({kN}, DType::F32, Device::cuda(0)), coef1_g({bits}, DType::F32, Device::cuda(0)),
+      value1_g({1}, DType::F32, Device::cuda(0));
+  ops::bsq_forward_regularized(w1_g, coef1_g, value1_g, on_gpu(p), on_gpu(q), on_gpu(s), 0.02f);
+  EXPECT_TRUE(test::bitwise_equal(w1_g.to(Device::cpu()), w1));
+  EXPECT_TRUE(test::bitwise_equal(coef1_g.to(Device::cpu()), coef1));
+  EXPECT_TRUE(test::bitwise_equal(value1_g.to(Device::cpu()), value1));
+
   Tensor dp = Tensor::zeros({bits, kN}), dq = Tensor::zeros({bits, kN}), ds = Tensor::zeros({1});
   Tensor dpg = on_gpu(dp), dqg = on_gpu(dq), dsg = on_gpu(ds);
   ops::bsq_backward(dp, dq, ds, g, nullptr, p, q, s, coef, true);

@@ -75,6 +75,31 @@ TEST(BsqKernelEmu, BackwardAndRegularizerAreBitwiseTheCpuOps) {
   }
 }
 
+// The CPU's one-pass forward with the regularizer gives the emulated kernels' weights, coefficients
+// and value (the GPU runs those two launches for it).
+TEST(BsqKernelEmu, OnePassForwardWithRegularizerIsBitwiseTheKernels) {
+  for (const int64_t n : kSizes)
+    for (const int bits : {1, 7, 16}) {
+      const Tensor p = planes(bits, n, 9 + n), q = planes(bits, n, 10 + n);
+      const Tensor s = Tensor::full({1}, 0.61f);
+      Tensor w({n}), coef({bits}), value({1});
+      ops::bsq_forward_regularized(w, coef, value, p, q, s, 0.03f);
+
+      Tensor w_emu({n});
+      kernels_emu::bsq_forward(w_emu.data<float>(), p.data<float>(), q.data<float>(), s.data<float>(), n, bits,
+                               nullptr, 0);
+      const int64_t chunks = fixed_sum_chunks(n);
+      Tensor partials({chunks * bits}), squares({bits}), coef_emu({bits}), value_emu({1});
+      kernels_emu::bsq_plane_squares(partials.data<float>(), p.data<float>(), q.data<float>(), n, bits, nullptr);
+      kernels_emu::fixed_sum(squares.data<float>(), partials.data<float>(), chunks, bits, false, nullptr);
+      kernels_emu::bsq_regularizer_coefficients(coef_emu.data<float>(), value_emu.data<float>(),
+                                                squares.data<float>(), bits, 0.03f, nullptr);
+      EXPECT_TRUE(test::bitwise_equal(w, w_emu)) << n << " " << bits;
+      EXPECT_TRUE(test::bitwise_equal(coef, coef_emu)) << n << " " << bits;
+      EXPECT_TRUE(test::bitwise_equal(value, value_emu)) << n << " " << bits;
+    }
+}
+
 TEST(BsqKernelEmu, WrittenCodesAreBitwiseTheCpuOp) {
   for (const int64_t n : kSizes) {
     const int bits = 6;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "ops/elementwise.h"
 #include "ops/sgd.h"
 #include "optim/lr_schedule.h"
 #include "tests/support/compare.h"
@@ -117,6 +118,65 @@ TEST(MaskedSgdGpu, BitwiseEqualToCpu) {
   SgdHyper direct = h;
   direct.lr = 0.02f;
   ops::masked_sgd_step(w, m, g, mask01, direct);
+  EXPECT_TRUE(test::bitwise_equal(gw, w));
+  EXPECT_TRUE(test::bitwise_equal(gm, m));
+}
+
+// The clamped state update is, bit for bit, the masked step with an all-ones mask followed by the
+// separate clamp (what it replaces), on the CPU and under the emulated kernel at several grids.
+TEST(ClampedSgd, BitwiseTheMaskedStepThenTheClamp) {
+  for (const int64_t n : {int64_t{1}, int64_t{255}, int64_t{1031}, int64_t{70001}}) {
+    const SgdHyper h{0.5f, 0.9f, 5e-4f, false};
+    const Tensor g = test::random_uniform({n}, 21);
+    // Planes live in [0, 2]; lr 0.5 takes some of them out on either side.
+    Tensor w = test::random_uniform({n}, 22, 0.0f, 2.0f), m = test::random_uniform({n}, 23);
+    if (n > 3) w.data<float>()[3] = NAN;
+    Tensor w_ref = w.clone(), m_ref = m.clone(), w0 = w.clone(), m0 = m.clone();
+    ops::masked_sgd_step(w_ref, m_ref, g, Tensor::full({n}, 1.0f), h);
+    ops::clamp(w_ref, 0.0f, 2.0f);
+    ops::clamped_sgd_step(w, m, g, h, 0.0f, 2.0f);
+    EXPECT_TRUE(test::bitwise_equal(w, w_ref)) << n;
+    EXPECT_TRUE(test::bitwise_equal(m, m_ref)) << n;
+    for (int grid_limit : {1, 3, 8, 0}) {
+      Tensor we = w0.clone(), me = m0.clone();
+      kernels_emu::clamped_sgd(we.data<float>(), me.data<float>(), g.data<float>(), n, h, 0.0f, 2.0f, nullptr,
+                               grid_limit);
+      EXPECT_TRUE(test::bitwise_equal(we, w_ref)) << n << " grid_limit " << grid_limit;
+      EXPECT_TRUE(test::bitwise_equal(me, m_ref)) << n << " grid_limit " << grid_limit;
+    }
+  }
+}
+
+TEST(ClampedSgd, InfiniteBoundsAreTheMaskedStepWithAllOnes) {
+  const int64_t n = 777;
+  const SgdHyper h{0.1f, 0.9f, 1e-4f, true};
+  const Tensor g = test::random_uniform({n}, 31);
+  Tensor w = test::random_uniform({n}, 32), m = Tensor::zeros({n});
+  Tensor w_ref = w.clone(), m_ref = m.clone();
+  ops::masked_sgd_step(w_ref, m_ref, g, Tensor::full({n}, 1.0f), h);
+  ops::clamped_sgd_step(w, m, g, h, -INFINITY, INFINITY);
+  EXPECT_TRUE(test::bitwise_equal(w, w_ref));
+  EXPECT_TRUE(test::bitwise_equal(m, m_ref));
+}
+
+TEST(ClampedSgd, RejectsBadArguments) {
+  Tensor w({4}), m({4}), g({3});
+  EXPECT_THROW(ops::clamped_sgd_step(w, m, g, SgdHyper{}, 0.0f, 1.0f), Error);
+  Tensor g4({4});
+  EXPECT_THROW(ops::clamped_sgd_step(w, m, g4, SgdHyper{}, 2.0f, 1.0f), Error);
+  EXPECT_THROW(ops::clamped_sgd_step(w, m, g4, SgdHyper{0.1f, -0.5f, 0, false}, 0.0f, 1.0f), Error);
+}
+
+TEST(ClampedSgdGpu, BitwiseEqualToCpu) {
+  BMC_REQUIRE_CUDA_DEVICE();
+  const Device gpu = Device::cuda(0);
+  const int64_t n = 100003;
+  const SgdHyper h{0.5f, 0.9f, 5e-4f, false};
+  const Tensor g = test::random_uniform({n}, 41);
+  Tensor w = test::random_uniform({n}, 42, 0.0f, 2.0f), m = test::random_uniform({n}, 43);
+  Tensor gw = w.to(gpu), gm = m.to(gpu);
+  ops::clamped_sgd_step(w, m, g, h, 0.0f, 2.0f);
+  ops::clamped_sgd_step(gw, gm, g.to(gpu), h, 0.0f, 2.0f);
   EXPECT_TRUE(test::bitwise_equal(gw, w));
   EXPECT_TRUE(test::bitwise_equal(gm, m));
 }
