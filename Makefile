@@ -83,6 +83,11 @@ $(DEPS_OK): scripts/install-deps.sh
 # Tests find fixtures and real data relative to the source tree.
 $(TEST_OBJ): CPPFLAGS += -DBMC_SOURCE_DIR='"$(CURDIR)"' -DBMC_CLI_PATH='"$(abspath $(BUILD))/bmc"'
 
+# BSQ's CPU loops clip, round and select per element. With FP traps assumed observable g++ will not
+# if-convert a select that feeds rintf, so those loops stay scalar; without, they vectorize. The
+# values are the same: the flag allows speculation, not other results.
+$(BUILD)/obj/src/ops/bsq.o: CXXFLAGS += -fno-trapping-math
+
 # ---- compile -----------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_OK)
 	@mkdir -p $(@D)
