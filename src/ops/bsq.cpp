@@ -178,8 +178,8 @@ void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, c
 void bsq_regularizer(Tensor& coef, Tensor& value, const Tensor& pos, const Tensor& neg, float weight) {
   check_dtype("bsq_regularizer", "pos", pos, DType::F32);
   check_shape("bsq_regularizer", "neg", neg, pos.shape());
-  BMC_CHECK(pos.rank() == 2 && coef.numel() == pos.dim(0), "bsq_regularizer: ", coef.numel(), " coefficients for ",
-            pos.describe());
+  BMC_CHECK(pos.rank() == 2 && pos.dim(0) >= 1 && pos.dim(0) <= 16 && coef.numel() == pos.dim(0),
+            "bsq_regularizer: ", coef.numel(), " coefficients for planes ", pos.describe(), " (1..16 bits)");
   check_scalar("bsq_regularizer", "value", value);
   check_same_device("bsq_regularizer", {&coef, &value, &pos, &neg});
   if (pos.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_regularizer_cuda(coef, value, pos, neg, weight));

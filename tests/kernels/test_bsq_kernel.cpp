@@ -171,5 +171,17 @@ TEST(BsqKernelEmu, ActivationQuantizerIsBitwiseTheCpuOps) {
     }
 }
 
+TEST(BsqOps, RejectPlanesTheyCannotHold) {
+  const Tensor p17 = planes(17, 10, 1), q17 = planes(17, 10, 2), s = Tensor::full({1}, 1.0f);
+  Tensor w({10}), coef17({17}), value({1});
+  EXPECT_THROW(ops::bsq_regularizer(coef17, value, p17, q17, 0.1f), Error);
+  EXPECT_THROW(ops::bsq_forward_regularized(w, coef17, value, p17, q17, s, 0.1f), Error);
+  const Tensor p = planes(4, 10, 3), q = planes(4, 10, 4);
+  Tensor coef3({3}), w9({9});
+  EXPECT_THROW(ops::bsq_forward_regularized(w, coef3, value, p, q, s, 0.1f), Error);
+  Tensor coef4({4});
+  EXPECT_THROW(ops::bsq_forward_regularized(w9, coef4, value, p, q, s, 0.1f), Error);
+}
+
 }  // namespace
 }  // namespace bmc
