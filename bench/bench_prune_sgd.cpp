@@ -37,7 +37,8 @@ void BM_masked_sgd(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * n * 24);
 }
 
-// The clamped update of BSQ's planes: one plane tensor of mnist_lenet_300_100 at 8 bits (2.13 M).
+// The clamped update of BSQ's planes: the positive planes of every mnist_lenet_300_100 layer at 8
+// bits (266,610 x 8 = 2.13 M).
 void BM_clamped_sgd(benchmark::State& state) {
   const int64_t n = state.range(0);
   Tensor w = random_weights(n, 4), g = random_weights(n, 5), m = Tensor::zeros({n});

@@ -7,9 +7,9 @@
 #   scripts/bsq-mnist-sweep.sh runs/train_<hash>/model_final.safetensors [alpha ...]
 #
 # Every step is a bmc run with its own run directory, so rerunning the same command resumes an
-# interrupted step from its last checkpoint and reuses the finished ones. One line per finished
-# alpha goes to $OUT/bsq_mnist_sweep.jsonl. BMC (the binary) and OUT (the runs root) may be set;
-# TRAIN_FLAGS and FINETUNE_FLAGS add flags to the two trainings (e.g. "--device cuda").
+# interrupted step from its last checkpoint and reuses the finished ones. Each finished alpha's
+# summaries go to $OUT/bsq_mnist_sweep/alpha_<alpha>.json. BMC (the binary) and OUT (the runs
+# root) may be set; TRAIN_FLAGS and FINETUNE_FLAGS add flags to both trainings ("--device cuda").
 set -euo pipefail
 
 if [[ $# -lt 1 ]]; then
@@ -41,7 +41,9 @@ for alpha in "${ALPHAS[@]}"; do
   baseline=$("$BMC" bsq convert "${MODEL[@]}" --checkpoint "$FP" --act none --scheme "$trained" | run_dir)
   baseline_tuned=$("$BMC" bsq finetune "${MODEL[@]}" --from "$baseline" "${FINETUNE[@]}" | run_dir)
   report=$("$BMC" bsq eval "${MODEL[@]}" --from "$tuned" | tail -n 1)
-  python3 - "$alpha" "$convert" "$trained" "$tuned" "$baseline" "$baseline_tuned" "$report" >>"$OUT/bsq_mnist_sweep.jsonl" <<'EOF'
+  mkdir -p "$OUT/bsq_mnist_sweep"
+  result="$OUT/bsq_mnist_sweep/alpha_$alpha.json"
+  python3 - "$alpha" "$convert" "$trained" "$tuned" "$baseline" "$baseline_tuned" "$report" >"$result.tmp" <<'EOF'
 import json, sys
 alpha, convert, trained, tuned, baseline, baseline_tuned, report = sys.argv[1:]
 summary = lambda d: json.load(open(d + "/summary.json"))
@@ -49,5 +51,6 @@ print(json.dumps({"alpha": float(alpha), "convert": summary(convert), "trained":
                   "tuned": summary(tuned), "baseline": summary(baseline),
                   "baseline_tuned": summary(baseline_tuned), "eval": json.loads(report)}))
 EOF
-  echo "$(stamp) alpha $alpha: done" >&2
+  mv "$result.tmp" "$result"
+  echo "$(stamp) alpha $alpha: done ($result)" >&2
 done

@@ -80,12 +80,12 @@ void plane_chunk(float* out, float* norms, const float* p, const float* q, int64
     for (int64_t j = 0; j < count; ++j) out[begin + j] = mul_rn(s, bit_plane_quantize(acc[j], bits));
 }
 
-// Every chunk of the planes; norm partials (when asked) at partials[i * chunks + c].
+// Every chunk of the planes; returns the norm partials (when asked) at [i * chunks + c].
 template <bool kWeights, bool kNorms>
-void plane_pass(float* out, std::vector<float>& partials, const Tensor& pos, const Tensor& neg, float s) {
+std::vector<float> plane_pass(float* out, const Tensor& pos, const Tensor& neg, float s) {
   const int bits = bits_of(pos);
   const int64_t n = pos.dim(1), chunks = fixed_sum_chunks(n);
-  if constexpr (kNorms) partials.assign(static_cast<size_t>(bits * chunks), 0.0f);
+  std::vector<float> partials(kNorms ? static_cast<size_t>(bits * chunks) : 0);
   const float *p = pos.data<float>(), *q = neg.data<float>();
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t c = 0; c < chunks; ++c) {
@@ -94,6 +94,7 @@ void plane_pass(float* out, std::vector<float>& partials, const Tensor& pos, con
     if constexpr (kNorms)
       for (int i = 0; i < bits; ++i) partials[static_cast<size_t>(i * chunks + c)] = norms[i];
   }
+  return partials;
 }
 
 float total_of(const std::vector<float>& partials) {
@@ -123,8 +124,7 @@ void bsq_forward(Tensor& w, const Tensor& pos, const Tensor& neg, const Tensor& 
   check_scalar("bsq_forward", "scale", scale);
   check_same_device("bsq_forward", {&w, &pos, &neg, &scale});
   if (w.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_forward_cuda(w, pos, neg, scale));
-  std::vector<float> unused;
-  plane_pass<true, false>(w.data<float>(), unused, pos, neg, scale.data<float>()[0]);
+  plane_pass<true, false>(w.data<float>(), pos, neg, scale.data<float>()[0]);
 }
 
 void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, const Tensor* mask, const Tensor& pos,
@@ -153,7 +153,7 @@ void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, c
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     const int64_t begin = chunk * kFixedSumChunk, count = std::min<int64_t>(kFixedSumChunk, n - begin);
-    std::vector<float> gj(static_cast<size_t>(count)), qj(static_cast<size_t>(count), 0.0f);
+    std::vector<float> gj(static_cast<size_t>(count)), qj(static_cast<size_t>(count));
     for (int64_t j = 0; j < count; ++j)
       gj[j] = ste ? (pm ? mul_rn(pg[begin + j], pm[begin + j]) : pg[begin + j]) : 0.0f;
     for (int i = 0; i < bits; ++i) {
@@ -183,27 +183,23 @@ void bsq_regularizer(Tensor& coef, Tensor& value, const Tensor& pos, const Tenso
   check_scalar("bsq_regularizer", "value", value);
   check_same_device("bsq_regularizer", {&coef, &value, &pos, &neg});
   if (pos.device().is_cuda()) return BMC_DISPATCH_CUDA(bsq_regularizer_cuda(coef, value, pos, neg, weight));
-  std::vector<float> partials;
-  plane_pass<false, true>(nullptr, partials, pos, neg, 0.0f);
-  regularizer_from(coef, value, partials, bits_of(pos), pos.dim(1), weight);
+  regularizer_from(coef, value, plane_pass<false, true>(nullptr, pos, neg, 0.0f), bits_of(pos), pos.dim(1), weight);
 }
 
 void bsq_forward_regularized(Tensor& w, Tensor& coef, Tensor& value, const Tensor& pos, const Tensor& neg,
                              const Tensor& scale, float weight) {
-  if (w.device().is_cuda()) {
+  check_same_device("bsq_forward_regularized", {&w, &coef, &value, &pos, &neg, &scale});
+  if (w.device().is_cuda()) {  // the two ops' kernels, each checking its own arguments
     bsq_regularizer(coef, value, pos, neg, weight);
     return bsq_forward(w, pos, neg, scale);
   }
-  // The checks of both ops, then one pass.
   check_planes("bsq_forward_regularized", pos, neg, w.numel());
   check_dtype("bsq_forward_regularized", "w", w, DType::F32);
   check_scalar("bsq_forward_regularized", "scale", scale);
   check_scalar("bsq_forward_regularized", "value", value);
   BMC_CHECK(coef.numel() == pos.dim(0), "bsq_forward_regularized: ", coef.numel(), " coefficients for ",
             pos.describe());
-  check_same_device("bsq_forward_regularized", {&w, &coef, &value, &pos, &neg, &scale});
-  std::vector<float> partials;
-  plane_pass<true, true>(w.data<float>(), partials, pos, neg, scale.data<float>()[0]);
+  const std::vector<float> partials = plane_pass<true, true>(w.data<float>(), pos, neg, scale.data<float>()[0]);
   regularizer_from(coef, value, partials, bits_of(pos), pos.dim(1), weight);
 }
 

@@ -17,7 +17,8 @@ void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, c
 // The group lasso of one layer: coef[i] = weight / ||plane i||, value = weight * sum_i ||plane i||,
 // ||plane i|| = sqrt(1e-8 + sum P_i^2 + sum Nn_i^2). coef: [bits], value: [1].
 void bsq_regularizer(Tensor& coef, Tensor& value, const Tensor& pos, const Tensor& neg, float weight);
-// bsq_regularizer then bsq_forward, bitwise, in one pass over the planes on the CPU.
+// bsq_regularizer then bsq_forward, bitwise, in one pass over the planes on the CPU. w: (n),
+// pos / neg: [bits, n], coef: [bits], value and scale: [1].
 void bsq_forward_regularized(Tensor& w, Tensor& coef, Tensor& value, const Tensor& pos, const Tensor& neg,
                              const Tensor& scale, float weight);
 // codes (I32, n) = the signed re-quantized integers (unclipped plane sums).

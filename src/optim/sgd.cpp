@@ -1,5 +1,7 @@
 #include "optim/sgd.h"
 
+#include <cmath>
+
 #include "ops/sgd.h"
 
 namespace bmc::optim {
@@ -20,7 +22,8 @@ void Sgd::apply(const SgdHyper& hyper) {
     if (!t.trainable) return;
     SgdHyper h = hyper;
     if (!t.weight_decay) h.weight_decay = 0.0f;
-    ops::clamped_sgd_step(t.value, t.momentum, t.grad, h, t.clamp_min, t.clamp_max);
+    ops::clamped_sgd_step(t.value, t.momentum, t.grad, h, t.clamped() ? t.clamp_min : -INFINITY,
+                          t.clamped() ? t.clamp_max : INFINITY);
   });
 }
 

@@ -6,6 +6,7 @@
 #define BMC_KNS kernels_emu
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <span>
 
 #include "kernels/bsq.h"
@@ -98,6 +99,14 @@ TEST(BsqKernelEmu, OnePassForwardWithRegularizerIsBitwiseTheKernels) {
       EXPECT_TRUE(test::bitwise_equal(coef, coef_emu)) << n << " " << bits;
       EXPECT_TRUE(test::bitwise_equal(value, value_emu)) << n << " " << bits;
     }
+  // No elements: every norm is sqrt(1e-8), as the separate regularizer gives.
+  const Tensor p0({3, 0}), q0({3, 0}), s = Tensor::full({1}, 1.0f);
+  Tensor w0({0}), coef({3}), value({1}), coef_ref({3}), value_ref({1});
+  ops::bsq_forward_regularized(w0, coef, value, p0, q0, s, 0.5f);
+  ops::bsq_regularizer(coef_ref, value_ref, p0, q0, 0.5f);
+  EXPECT_TRUE(test::bitwise_equal(coef, coef_ref));
+  EXPECT_TRUE(test::bitwise_equal(value, value_ref));
+  EXPECT_FLOAT_EQ(coef.data<float>()[0], 0.5f / std::sqrt(1e-8f));
 }
 
 TEST(BsqKernelEmu, WrittenCodesAreBitwiseTheCpuOp) {

@@ -131,6 +131,7 @@ TEST(ClampedSgd, BitwiseTheMaskedStepThenTheClamp) {
     // Planes live in [0, 2]; lr 0.5 takes some of them out on either side.
     Tensor w = test::random_uniform({n}, 22, 0.0f, 2.0f), m = test::random_uniform({n}, 23);
     if (n > 3) w.data<float>()[3] = NAN;
+    if (n > 5) w.data<float>()[5] = -0.0f;  // a negative zero the clamp keeps, as ops::clamp does
     Tensor w_ref = w.clone(), m_ref = m.clone(), w0 = w.clone(), m0 = m.clone();
     ops::masked_sgd_step(w_ref, m_ref, g, Tensor::full({n}, 1.0f), h);
     ops::clamp(w_ref, 0.0f, 2.0f);

@@ -85,15 +85,15 @@ Tensor BitPlanes::dequantized() const {
 }
 
 Tensor BitPlanes::forward(const Tensor& /*stored value: not used while the planes exist*/) {
-  if (reg_weight_ <= 0.0f) return dequantized();
-  // The regularizer reads the same planes as the weights: one pass for both.
-  Tensor out = Tensor::zeros(shape_, DType::F32, scale_.value.device());
-  Tensor flat = out.view({numel_});
+  if (!(reg_weight_ > 0.0f)) return dequantized();
   if (zero()) {
     ops::bsq_regularizer(coef_, reg_value_, pos_.value, neg_.value, reg_weight_);
-  } else {
-    ops::bsq_forward_regularized(flat, coef_, reg_value_, pos_.value, neg_.value, scale_.value, reg_weight_);
+    return dequantized();
   }
+  // The regularizer reads the same planes as the weights: one pass for both.
+  Tensor out(shape_, DType::F32, scale_.value.device());
+  Tensor flat = out.view({numel_});
+  ops::bsq_forward_regularized(flat, coef_, reg_value_, pos_.value, neg_.value, scale_.value, reg_weight_);
   return out;
 }
 
