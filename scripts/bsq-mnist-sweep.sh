@@ -40,7 +40,8 @@ for alpha in "${ALPHAS[@]}"; do
   echo "$(stamp) alpha $alpha: the same scheme from the float model" >&2
   baseline=$("$BMC" bsq convert "${MODEL[@]}" --checkpoint "$FP" --act none --scheme "$trained" | run_dir)
   baseline_tuned=$("$BMC" bsq finetune "${MODEL[@]}" --from "$baseline" "${FINETUNE[@]}" | run_dir)
-  report=$("$BMC" bsq eval "${MODEL[@]}" --from "$tuned" | tail -n 1)
+  # The final fine-tuned model: a run directory would give the best one, chosen on the test set.
+  report=$("$BMC" bsq eval "${MODEL[@]}" --from "$tuned/model_final_bits.safetensors" | tail -n 1)
   mkdir -p "$OUT/bsq_mnist_sweep"
   result="$OUT/bsq_mnist_sweep/alpha_$alpha.json"
   python3 - "$alpha" "$convert" "$trained" "$tuned" "$baseline" "$baseline_tuned" "$report" >"$result.tmp" <<'EOF'
