@@ -29,6 +29,7 @@
 #include "ops/blas_threads.h"
 #include "ops/check.h"
 #include "ops/im2col.h"
+#include "ops/narrow_filter_gradient.h"
 #include "ops/small_gemm.h"
 #include "ops/winograd.h"
 
@@ -185,7 +186,8 @@ std::vector<float> flipped_filter(const float* w, int k, const ConvGeometry& g) 
 // is one GEMM over the pixels that reads the rows of B_r in place (no column matrix). dy_n is
 // packed into 8-row panels per image. A thread's partial is kept (R, K, S, C) and permuted into
 // (K, C, R, S) when the partials are summed. Below two vectors of taps per filter row (the 3-channel
-// stem) the kernel would run mostly masked lanes, so that stays on im2col + OpenBLAS.
+// stem) the kernel would run mostly masked lanes: there ops/narrow_filter_gradient.h vectorizes
+// over the pixels instead, and im2col + OpenBLAS is left for what that does not fit.
 bool filter_gradient_in_place(const ConvGeometry& g) { return int64_t{g.s} * g.c >= 16; }
 
 std::vector<int64_t> filter_row_offsets(const ConvGeometry& g) {
@@ -400,6 +402,8 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
                                   : pack_gemm_panels(w, taps, k, 1, taps);
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
   const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && filter_gradient_in_place(d.g);
+  const bool dw_narrow =
+      dw && g_conv_gemm == ConvGemm::Own && !dw_in_place && !d.pointwise() && narrow_filter_gradient_fits(d.g);
   const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
   // dx through col2im: on small images the column gradients of several images are one product
   // (as in the forward), their dy gathered side by side.
@@ -408,7 +412,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int64_t dx_columns = int64_t{dx_images} * pq;
   // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
   // column gradient and the gathered dy (dx through col2im).
-  const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() ? 0 : col_size;
+  const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() || dw_narrow ? 0 : col_size;
   const int64_t dcol_buffer = dx_by_col2im ? d.taps() * dx_columns + (dx_images > 1 ? k * dx_columns : 0) : 0;
   const int64_t per_thread = dw_buffer + dcol_buffer;
   const int64_t partial_count = dw ? threads : 0;
@@ -453,6 +457,8 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       input_gradient_gemm(dyn, pq, dx + n * d.x_image());
     if (dw_in_place) {
       accumulate_filter_gradient(dw_share, xn, dyn, col_x, k, dw_offsets, d.g);
+    } else if (dw_narrow) {
+      accumulate_narrow_filter_gradient(dw_share, padded_image(xn, d.g), dyn, k, d.g);
     } else if (dw) {
       const float* col = xn;
       if (!d.pointwise()) {

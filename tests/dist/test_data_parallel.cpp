@@ -92,7 +92,7 @@ class DataParallel : public ::testing::Test {
   }
   std::string resnet(const std::string& extra) const {
     return " train --model cifar_resnet_8 --device cpu --data " + root / "cifar" +
-           " --batch-size 20 --training-steps 6it --log-every 2 --eval-every 6it --json" + extra;
+           " --batch-size 20 --lr 0.02 --training-steps 3it --log-every 1 --eval-every 3it --json" + extra;
   }
   // Runs `command --out root/name`: the run's final weights ("" after a failure, reported).
   std::string final_weights(const std::string& command, const std::string& name) {
@@ -106,13 +106,14 @@ class DataParallel : public ::testing::Test {
   test::TempDir root;
 };
 
-// The tolerances: float32 sums of the same terms in another order, over a few dozen SGD steps.
-// Measured here: 6e-8 (LeNet, 24 steps) and 8.7e-5 (ResNet-8, 6 steps; 1.2e-7 before its
-// 16-channel layers ran as Winograd F(4x4, 3x3), whose rounding, some 20 times a direct
-// convolution's, is what the two sum orders perturb). Without synchronised batch norm the
-// ResNet ends 0.068 away.
+// The tolerances: float32 sums of the same terms in another order, over a few SGD steps.
+// Measured here: 6e-8 (LeNet, 24 steps) and 8.9e-6 (ResNet-8, 3 steps at lr 0.02). The ResNet's
+// schedule is short and gentle because its training amplifies rounding chaotically: at 6 steps and
+// lr 0.1, five seeds on CIFAR-10 ended 3e-7 to 7e-3 apart, with either filter-gradient kernel of
+// the stem; at 3 steps and lr 0.02, 6e-8 to 1.7e-6. Without synchronised batch norm the ResNet
+// ends 0.074 away.
 constexpr double kLenetTolerance = 2e-6;
-constexpr double kResnetTolerance = 4e-4;
+constexpr double kResnetTolerance = 5e-5;
 
 TEST_F(DataParallel, TwoRanksTrainMnistLenetAsOneProcessWithTheGlobalBatch) {
   const std::string one = final_weights(bmc() + mnist(""), "one");

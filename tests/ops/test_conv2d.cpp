@@ -198,6 +198,8 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{3, 2, 7, 5, 3, 7, 5, {1, 1, 0, 0}},      // filter = input: 1x1 output
         ConvCase{6, 16, 8, 8, 8, 3, 3, {1, 1, 1, 1}},     // ResNet-like, small
         ConvCase{3, 3, 32, 32, 4, 3, 3, {1, 1, 1, 1}},    // the stem shape
+        ConvCase{3, 2, 9, 14, 6, 2, 2, {1, 1, 0, 0}},     // narrow filter gradient: 2 columns, a tail of each kind
+        ConvCase{2, 1, 20, 20, 9, 3, 3, {1, 1, 1, 1}},    // one channel, 9 outputs (blocks of 4, 4, 1)
         // Stride 1 on wide images: taps read in place from the padded image, and the input
         // gradient as a convolution by the flipped filter.
         ConvCase{2, 5, 17, 19, 7, 3, 3, {1, 1, 1, 1}},
@@ -284,7 +286,7 @@ TEST(Conv2d, BackwardSkipsUndefinedGradients) {
 // on the thread count, dw only by rounding.
 TEST(Conv2d, SameResultWithOneThread) {
   const Conv2dParams p{1, 1, 1, 1};
-  // 4 channels: the filter gradient on OpenBLAS; 16 and 21 images of 16 channels: in place, 21
+  // 4 channels: the narrow filter gradient; 16 and 21 images of 16 channels: in place, 21
   // split unevenly over the threads; 32 channels in and out: Winograd's 2x2 tiles, 7 images in
   // uneven groups; 16 channels in and out on 32-wide rows: its 4x4 tiles.
   struct Case {

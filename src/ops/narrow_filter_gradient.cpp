@@ -1,0 +1,117 @@
+#include "ops/narrow_filter_gradient.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace bmc::ops {
+namespace {
+
+#if defined(__AVX2__) && defined(__FMA__)
+
+constexpr int kLanes = 8;
+constexpr int kOutputBlock = 4;  // x 3 filter columns: 12 accumulators of the 16 registers
+
+float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+template <bool kMasked>
+__m256 load(const float* p, __m256i mask) {
+  if constexpr (kMasked) return _mm256_maskload_ps(p, mask);
+  return _mm256_loadu_ps(p);
+}
+
+// acc[i][s] += dy row i's vector times the input vector s columns on. Inlined with every index a
+// constant, so the accumulators stay in registers.
+template <int KB, int S, bool kMasked>
+__attribute__((always_inline)) inline void multiply_add(__m256 (&acc)[KB][S], const float* xrow, const float* dyrow,
+                                                        int64_t pq, __m256i mask) {
+  __m256 d[KB];
+#pragma GCC unroll 4
+  for (int i = 0; i < KB; ++i) d[i] = load<kMasked>(dyrow + i * pq, mask);
+#pragma GCC unroll 3
+  for (int s = 0; s < S; ++s) {
+    __m256 x = load<kMasked>(xrow + s, mask);
+    // Loaded once for its KB products: folded into each multiply-add, the loads bound the loop.
+    // (dy's vectors are left to the compiler: 12 sums, 4 of dy and x would need 17 registers.)
+    asm("" : "+x"(x));
+#pragma GCC unroll 4
+    for (int i = 0; i < KB; ++i) acc[i][s] = _mm256_fmadd_ps(d[i], x, acc[i][s]);
+  }
+}
+
+// Taps (c, r, 0..S) of output channels [o0, o0 + KB): the products of dy's rows with the input
+// rows they see, summed lane-wise over every pixel, then across the lanes.
+template <int KB, int S>
+void filter_row(float* partial, const float* xpad, const float* dy, int o0, int k, int c, int r,
+                const ConvGeometry& g) {
+  const int wp = g.w + 2 * g.pad_w;
+  const int64_t plane = int64_t{g.h + 2 * g.pad_h} * wp, pq = g.col_cols();
+  const int full = g.q / kLanes, tail = g.q % kLanes;
+  const __m256i tail_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(tail), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256 acc[KB][S];
+#pragma GCC unroll 4
+  for (int i = 0; i < KB; ++i)
+#pragma GCC unroll 3
+    for (int s = 0; s < S; ++s) acc[i][s] = _mm256_setzero_ps();
+  for (int p = 0; p < g.p; ++p) {
+    const float* xrow = xpad + c * plane + int64_t{p + r} * wp;  // stride 1: output row p reads input row p + r
+    const float* dyrow = dy + o0 * pq + int64_t{p} * g.q;
+    for (int v = 0; v < full; ++v)
+      multiply_add<KB, S, false>(acc, xrow + v * kLanes, dyrow + v * kLanes, pq, tail_mask);
+    if (tail) multiply_add<KB, S, true>(acc, xrow + full * kLanes, dyrow + full * kLanes, pq, tail_mask);
+  }
+#pragma GCC unroll 3
+  for (int s = 0; s < S; ++s) {
+    float* taps = partial + ((int64_t{c} * g.r + r) * g.s + s) * k + o0;
+#pragma GCC unroll 4
+    for (int i = 0; i < KB; ++i) taps[i] += horizontal_sum(acc[i][s]);
+  }
+}
+
+template <int S>
+void filter_rows(float* partial, const float* xpad, const float* dy, int k, const ConvGeometry& g) {
+  for (int o0 = 0; o0 < k; o0 += kOutputBlock)  // dy's rows of one block stay in L1 over every tap
+    for (int c = 0; c < g.c; ++c)
+      for (int r = 0; r < g.r; ++r) switch (std::min(kOutputBlock, k - o0)) {
+          case 4: filter_row<4, S>(partial, xpad, dy, o0, k, c, r, g); break;
+          case 3: filter_row<3, S>(partial, xpad, dy, o0, k, c, r, g); break;
+          case 2: filter_row<2, S>(partial, xpad, dy, o0, k, c, r, g); break;
+          default: filter_row<1, S>(partial, xpad, dy, o0, k, c, r, g); break;
+        }
+}
+
+#endif
+
+}  // namespace
+
+bool narrow_filter_gradient_fits(const ConvGeometry& g) {
+#if defined(__AVX2__) && defined(__FMA__)
+  return g.stride_h == 1 && g.stride_w == 1 && g.s >= 1 && g.s <= 3;
+#else
+  (void)g;
+  return false;
+#endif
+}
+
+void accumulate_narrow_filter_gradient(float* partial, const float* xpad, const float* dy, int k,
+                                       const ConvGeometry& g) {
+  BMC_CHECK(narrow_filter_gradient_fits(g), "narrow filter gradient: not built for this geometry");
+#if defined(__AVX2__) && defined(__FMA__)
+  switch (g.s) {
+    case 1: return filter_rows<1>(partial, xpad, dy, k, g);
+    case 2: return filter_rows<2>(partial, xpad, dy, k, g);
+    default: return filter_rows<3>(partial, xpad, dy, k, g);
+  }
+#else
+  (void)partial, (void)xpad, (void)dy, (void)k;
+#endif
+}
+
+}  // namespace bmc::ops
