@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #endif
 #include <cstring>
+#include <type_traits>
 
 #include "core/error.h"
 
@@ -30,15 +31,15 @@ int64_t columns_within_budget(int c, int k, int tile) {
 // size is a multiple of 4 KiB (it is for every ResNet layer).
 int64_t position_stride(int64_t size) { return (size + 15) / 16 * 16 + 16; }
 
-// One image's tiles (P x P outputs each, P = tile) in "wide" order: tile (ty, tx) is column
-// ty * L + tx with L = tw + 1, so that every tile's inputs lie at the same offsets {0, 1, L, L + 1}
-// in the P x P phase planes and each transform is one flat loop. Column tx = tw of each row is a
-// spare: it is computed and dropped.
+// One image's tiles, P x P outputs each (P = tile): th rows of tw. The GEMMs' columns hold them
+// row by row, tile (ty, tx) at column ty * tw + tx. The phase planes the input transforms read
+// have rows of L = tw + 1, so that every tile's inputs lie at the same offsets {0, 1, L, L + 1}
+// from its own corner: a transform is one vector loop over a row of tiles.
 struct Tiles {
   int h, w, tile, th, tw;
   Tiles(int h_, int w_, int tile_) : h(h_), w(w_), tile(tile_), th((h_ + tile_ - 1) / tile_), tw((w_ + tile_ - 1) / tile_) {}
   int64_t wide() const { return tw + 1; }
-  int64_t columns() const { return int64_t{th} * wide(); }
+  int64_t columns() const { return int64_t{th} * tw; }
 };
 
 // out[b][m] = q[4 m + b] for m < n: four phases of a row, and merge_phases_4 the inverse. With
@@ -135,47 +136,66 @@ struct PhasePlanes {
   }
 };
 
-// F(2x2, 3x3). V = B^T d B for wide columns [u0, u1) of one channel into v (position xi at
-// v + xi * stride). B^T's rows are d0 - d2, d1 + d2, d2 - d1, d1 - d3, applied to the columns of
-// each input row, then to the rows.
-void input_transform_2(float* v, int64_t stride, PhasePlanes& p, int64_t l, int64_t u0, int64_t u1) {
-  const float* __restrict p00 = p.plane(0);
-  const float* __restrict p01 = p.plane(1);
-  const float* __restrict p10 = p.plane(2);
-  const float* __restrict p11 = p.plane(3);
-  float* __restrict out = v - u0;
+// Calls f(n) with n a compile-time constant for the row lengths of CIFAR ResNets' layers (8 tiles
+// of 2x2 outputs at 16x16 and of 4x4 at 32x32, 4 of 2x2 at 8x8), else as it is: a loop over one
+// row of tiles then is a single vector instruction per value, without the checks and the
+// remainder loop a runtime trip count needs.
+template <class F>
+void with_row_length(int64_t n, F f) {
+  if (n == 8)
+    f(std::integral_constant<int64_t, 8>{});
+  else if (n == 4)
+    f(std::integral_constant<int64_t, 4>{});
+  else
+    f(n);
+}
+
+// F(2x2, 3x3). V = B^T d B for tile rows [ty0, ty1) of one channel into v (position xi at
+// v + xi * stride, the band's columns from 0). B^T's rows are d0 - d2, d1 + d2, d2 - d1, d1 - d3,
+// applied to the columns of each input row, then to the rows.
+void input_transform_2(float* v, int64_t stride, PhasePlanes& p, const Tiles& t, int ty0, int ty1) {
+  const int64_t l = t.wide();
+  for (int ty = ty0; ty < ty1; ++ty) {
+    const float* __restrict p00 = p.plane(0) + ty * l;
+    const float* __restrict p01 = p.plane(1) + ty * l;
+    const float* __restrict p10 = p.plane(2) + ty * l;
+    const float* __restrict p11 = p.plane(3) + ty * l;
+    float* __restrict out = v + (ty - ty0) * int64_t{t.tw};
+    with_row_length(t.tw, [&](auto n) {
 #pragma omp simd
-  for (int64_t u = u0; u < u1; ++u) {
-    // Input row rr of the tile: columns d0..d3 = even[at], odd[at], even[at + 1], odd[at + 1]
-    // of the plane pair of its parity, at = u one plane row further down for rr >= 2; then d B.
-    float c[4][4];
-    const int64_t down = u + l;
-    c[0][0] = p00[u] - p00[u + 1];
-    c[0][1] = p01[u] + p00[u + 1];
-    c[0][2] = p00[u + 1] - p01[u];
-    c[0][3] = p01[u] - p01[u + 1];
-    c[1][0] = p10[u] - p10[u + 1];
-    c[1][1] = p11[u] + p10[u + 1];
-    c[1][2] = p10[u + 1] - p11[u];
-    c[1][3] = p11[u] - p11[u + 1];
-    c[2][0] = p00[down] - p00[down + 1];
-    c[2][1] = p01[down] + p00[down + 1];
-    c[2][2] = p00[down + 1] - p01[down];
-    c[2][3] = p01[down] - p01[down + 1];
-    c[3][0] = p10[down] - p10[down + 1];
-    c[3][1] = p11[down] + p10[down + 1];
-    c[3][2] = p10[down + 1] - p11[down];
-    c[3][3] = p11[down] - p11[down + 1];
-    for (int j = 0; j < 4; ++j) {
-      out[(0 * 4 + j) * stride + u] = c[0][j] - c[2][j];
-      out[(1 * 4 + j) * stride + u] = c[1][j] + c[2][j];
-      out[(2 * 4 + j) * stride + u] = c[2][j] - c[1][j];
-      out[(3 * 4 + j) * stride + u] = c[1][j] - c[3][j];
+    for (int64_t u = 0; u < n; ++u) {
+      // Input row rr of the tile: columns d0..d3 = even[at], odd[at], even[at + 1], odd[at + 1]
+      // of the plane pair of its parity, at = u one plane row further down for rr >= 2; then d B.
+      float c[4][4];
+      const int64_t down = u + l;
+      c[0][0] = p00[u] - p00[u + 1];
+      c[0][1] = p01[u] + p00[u + 1];
+      c[0][2] = p00[u + 1] - p01[u];
+      c[0][3] = p01[u] - p01[u + 1];
+      c[1][0] = p10[u] - p10[u + 1];
+      c[1][1] = p11[u] + p10[u + 1];
+      c[1][2] = p10[u + 1] - p11[u];
+      c[1][3] = p11[u] - p11[u + 1];
+      c[2][0] = p00[down] - p00[down + 1];
+      c[2][1] = p01[down] + p00[down + 1];
+      c[2][2] = p00[down + 1] - p01[down];
+      c[2][3] = p01[down] - p01[down + 1];
+      c[3][0] = p10[down] - p10[down + 1];
+      c[3][1] = p11[down] + p10[down + 1];
+      c[3][2] = p10[down + 1] - p11[down];
+      c[3][3] = p11[down] - p11[down + 1];
+      for (int j = 0; j < 4; ++j) {
+        out[(0 * 4 + j) * stride + u] = c[0][j] - c[2][j];
+        out[(1 * 4 + j) * stride + u] = c[1][j] + c[2][j];
+        out[(2 * 4 + j) * stride + u] = c[2][j] - c[1][j];
+        out[(3 * 4 + j) * stride + u] = c[1][j] - c[3][j];
+      }
     }
+    });
   }
 }
 
-// Y = A^T M A for wide columns [u0, u1) of one output channel (m: position xi at m + xi * stride),
+// Y = A^T M A for columns [u0, u1) of one output channel (m: position xi at m + xi * stride),
 // A^T = [1 1 1 0; 0 1 -1 -1], into the four phase planes y[2a + b][u] = output (2 ty + a, 2 tx + b).
 void output_transform_2(float* const* y, const float* m, int64_t stride, int64_t u0, int64_t u1) {
   const float* __restrict in = m - u0;
@@ -208,8 +228,8 @@ void output_transform_2(float* const* y, const float* m, int64_t stride, int64_t
 //   (d4 - d2) + 2 (d3 - d1),  (d4 - d2) - 2 (d3 - d1),  4 d1 - 5 d3 + d5.
 // The coefficients are small integers, exact in binary; the grouping is fixed.
 // Calls point(u, v0, ..., v5) with the u-th value of six rows, for u < n, as one vector loop.
-template <class Point>
-void over_six_rows(const float* const rows[6], int64_t n, Point point) {
+template <class N, class Point>
+void over_six_rows(const float* const rows[6], N n, Point point) {
   const float* __restrict r0 = rows[0];
   const float* __restrict r1 = rows[1];
   const float* __restrict r2 = rows[2];
@@ -220,7 +240,8 @@ void over_six_rows(const float* const rows[6], int64_t n, Point point) {
   for (int64_t u = 0; u < n; ++u) point(u, r0[u], r1[u], r2[u], r3[u], r4[u], r5[u]);
 }
 
-void transform_bt6(float* out, int64_t out_stride, const float* const d[6], int64_t n) {
+template <class N>
+void transform_bt6(float* out, int64_t out_stride, const float* const d[6], N n) {
   float* __restrict o = out;
   over_six_rows(d, n, [=](int64_t u, float d0, float d1, float d2, float d3, float d4, float d5) {
     const float s12 = d1 + d2, s34 = d3 + d4, e12 = d1 - d2, e43 = d4 - d3, f42 = d4 - d2, f31 = d3 - d1;
@@ -253,17 +274,19 @@ std::vector<float>& transform_buffer(int64_t n) {
   return buffer;
 }
 
-// V = B^T d B for wide columns [u0, u1): tile input (r, s) is phase plane 4 (r % 4) + s % 4 at
-// u + (r / 4) L + s / 4.
-void input_transform_4(float* v, int64_t stride, PhasePlanes& p, int64_t l, int64_t u0, int64_t u1) {
-  const int64_t n = u1 - u0;
+// V = B^T d B for tile rows [ty0, ty1): tile input (r, s) is phase plane 4 (r % 4) + s % 4 at
+// tx + (ty + r / 4) L + s / 4. The first pass reads the planes row of tiles by row of tiles, the
+// second runs over the band's columns at once.
+void input_transform_4(float* v, int64_t stride, PhasePlanes& p, const Tiles& t, int ty0, int ty1) {
+  const int64_t l = t.wide(), n = (ty1 - ty0) * int64_t{t.tw};
   float* rows = transform_buffer(n).data();  // row r of the tile, transformed: (r, j) at (6 r + j) n
-  for (int r = 0; r < 6; ++r) {
-    const int64_t at = u0 + (r / 4) * l;
-    const float* d[6];
-    for (int s = 0; s < 6; ++s) d[s] = p.plane(4 * (r % 4) + s % 4) + at + s / 4;
-    transform_bt6(rows + 6 * r * n, n, d, n);
-  }
+  for (int ty = ty0; ty < ty1; ++ty)
+    for (int r = 0; r < 6; ++r) {
+      const int64_t at = (ty + r / 4) * l;
+      const float* d[6];
+      for (int s = 0; s < 6; ++s) d[s] = p.plane(4 * (r % 4) + s % 4) + at + s / 4;
+      with_row_length(t.tw, [&](auto tw) { transform_bt6(rows + 6 * r * n + (ty - ty0) * tw, n, d, tw); });
+    }
   for (int j = 0; j < 6; ++j) {
     const float* d[6];
     for (int r = 0; r < 6; ++r) d[r] = rows + (6 * r + j) * n;
@@ -271,7 +294,7 @@ void input_transform_4(float* v, int64_t stride, PhasePlanes& p, int64_t l, int6
   }
 }
 
-// Y = A^T M A for wide columns [0, n) into the 16 phase planes y[4a + b] (output (4 ty + a,
+// Y = A^T M A for columns [0, n) into the 16 phase planes y[4a + b] (output (4 ty + a,
 // 4 tx + b)), `plane_stride` apart.
 void output_transform_4(float* y, int64_t plane_stride, const float* m, int64_t stride, int64_t n) {
   float* cols = transform_buffer(n).data();  // (i, j) = row i of A^T M at (6 i + j) n
@@ -287,15 +310,15 @@ void output_transform_4(float* y, int64_t plane_stride, const float* m, int64_t 
   }
 }
 
-// Output rows of tile rows [ty0, ty1) from the phase planes (wide columns from ty0 * L).
+// Output rows of tile rows [ty0, ty1) from the phase planes (columns from ty0 * tw).
 void interleave_rows(float* y, const float* const* planes, const Tiles& t, int ty0, int ty1) {
-  const int64_t l = t.wide();
+  const int64_t tw = t.tw;
   if (t.tile == 4) {
     thread_local std::vector<float> row;
-    row.resize(static_cast<size_t>(4 * l));
+    row.resize(static_cast<size_t>(4 * tw));
     for (int ty = ty0; ty < ty1; ++ty)
       for (int a = 0; a < 4 && 4 * ty + a < t.h; ++a) {
-        const int64_t at = (ty - ty0) * l;
+        const int64_t at = (ty - ty0) * tw;
         const float* const in[4] = {planes[4 * a] + at, planes[4 * a + 1] + at, planes[4 * a + 2] + at,
                                     planes[4 * a + 3] + at};
         float* out = y + int64_t{4 * ty + a} * t.w;
@@ -312,8 +335,8 @@ void interleave_rows(float* y, const float* const* planes, const Tiles& t, int t
   for (int ty = ty0; ty < ty1; ++ty)
     for (int a = 0; a < 2 && 2 * ty + a < t.h; ++a) {
       float* __restrict out = y + int64_t{2 * ty + a} * t.w;
-      const float* __restrict even = planes[2 * a] + (ty - ty0) * l;
-      const float* __restrict odd = planes[2 * a + 1] + (ty - ty0) * l;
+      const float* __restrict even = planes[2 * a] + (ty - ty0) * tw;
+      const float* __restrict odd = planes[2 * a + 1] + (ty - ty0) * tw;
 #pragma omp simd
       for (int tx = 0; tx < pairs; ++tx) {
         out[2 * tx] = even[tx];
@@ -376,37 +399,37 @@ int winograd_images_per_call(int c, int k, int h, int w, int tile) {
 void winograd_convolve(float* y, const float* x, int images, const WinogradFilter& f, int h, int w) {
   const int c = f.c, k = f.k, xis = positions(f.tile), p = f.tile;
   const Tiles t(h, w, f.tile);
-  const int64_t plane = int64_t{h} * w, l = t.wide(), panel_size = gemm_panels_size(k, c);
+  const int64_t plane = int64_t{h} * w, tw = t.tw, panel_size = gemm_panels_size(k, c);
   // A batch is several whole images, or one band of tile rows of one image.
   const int64_t budget = columns_within_budget(c, k, f.tile);
   // Bands of equal height, as few as the budget allows.
-  const int most_rows = static_cast<int>(std::clamp<int64_t>(budget / l, 1, t.th));
+  const int most_rows = static_cast<int>(std::clamp<int64_t>(budget / tw, 1, t.th));
   const int bands = (t.th + most_rows - 1) / most_rows, band = (t.th + bands - 1) / bands;
   const int per_batch = band < t.th ? 1 : static_cast<int>(std::clamp<int64_t>(budget / t.columns(), 1, images));
-  const int64_t max_columns = band < t.th ? band * l : per_batch * t.columns();
+  const int64_t max_columns = band < t.th ? band * tw : per_batch * t.columns();
   thread_local std::vector<float> v, m, out;
   thread_local PhasePlanes planes;
   const int64_t v_stride = position_stride(c * max_columns), m_stride = position_stride(k * max_columns);
   v.resize(static_cast<size_t>(xis * v_stride));
   m.resize(static_cast<size_t>(xis * m_stride));
-  out.resize(static_cast<size_t>(p * p * band * l));
+  out.resize(static_cast<size_t>(p * p * band * tw));
   planes.prepare(t);
   float* out_planes[16];
-  for (int i = 0; i < p * p; ++i) out_planes[i] = out.data() + i * band * l;
+  for (int i = 0; i < p * p; ++i) out_planes[i] = out.data() + i * band * tw;
   for (int n0 = 0; n0 < images; n0 += per_batch) {
     const int batch_images = std::min(per_batch, images - n0);
     for (int ty0 = 0; ty0 < t.th; ty0 += band) {
       const int ty1 = std::min(t.th, ty0 + band);
-      const int64_t columns_per_image = (ty1 - ty0) * l, columns = batch_images * columns_per_image;
+      const int64_t columns_per_image = (ty1 - ty0) * tw, columns = batch_images * columns_per_image;
       // V_xi (C, columns) with row stride `columns`.
       for (int i = 0; i < batch_images; ++i)
         for (int ci = 0; ci < c; ++ci) {
           planes.fill(x + ((n0 + i) * int64_t{c} + ci) * plane, t, ty0, ty1);
           float* vi = v.data() + ci * columns + i * columns_per_image;
           if (p == 2)
-            input_transform_2(vi, v_stride, planes, l, ty0 * l, ty1 * l);
+            input_transform_2(vi, v_stride, planes, t, ty0, ty1);
           else
-            input_transform_4(vi, v_stride, planes, l, ty0 * l, ty1 * l);
+            input_transform_4(vi, v_stride, planes, t, ty0, ty1);
         }
       for (int xi = 0; xi < xis; ++xi)
         small_gemm(k, columns, c, f.panels.data() + xi * panel_size, v.data() + xi * v_stride, columns,
@@ -417,7 +440,7 @@ void winograd_convolve(float* y, const float* x, int images, const WinogradFilte
           if (p == 2)
             output_transform_2(out_planes, mo, m_stride, 0, columns_per_image);
           else
-            output_transform_4(out.data(), band * l, mo, m_stride, columns_per_image);
+            output_transform_4(out.data(), band * tw, mo, m_stride, columns_per_image);
           interleave_rows(y + ((n0 + i) * int64_t{k} + o) * plane, out_planes, t, ty0, ty1);
         }
     }
