@@ -211,11 +211,22 @@ void accumulate_filter_gradient(float* partial, const float* xn, const float* dy
                     true);
 }
 
-// The first of thread t's contiguous share of n images in the backward pass. Each share has its
-// own filter-gradient partial: with one thread per rank, N data-parallel ranks then sum their
-// images in the same order as one process of N threads (the ranks' all-reduce adds the partials
-// as the threads' sum does), so the two agree to the rounding of that last sum.
-int share_begin(int t, int threads, int n) { return static_cast<int>(int64_t{t} * n / threads); }
+// The backward pass splits the batch into chunks of consecutive images, each with its own
+// filter-gradient partial, and hands them to the threads as they come free: a thread slowed by
+// its neighbours on the machine no longer holds the other at the end. The partials are added in
+// chunk order, so the result depends on the batch size and the thread count only, not on which
+// thread ran what. Up to kMostChunks, as long as their partials stay within kPartialFloats (the
+// last layers of ImageNet ResNets have 2.4 M weights), and never fewer than the threads.
+constexpr int kMostChunks = 8;
+constexpr int64_t kPartialFloats = int64_t{4} << 20;
+
+int backward_chunks(int n, int threads, int64_t w_size) {
+  const int64_t by_memory = std::clamp<int64_t>(kPartialFloats / std::max<int64_t>(w_size, 1), 1, kMostChunks);
+  return static_cast<int>(std::min<int64_t>(n, std::max<int64_t>(threads, by_memory)));
+}
+
+// The first image of chunk i of n images in `chunks`.
+int chunk_begin(int i, int chunks, int n) { return static_cast<int>(int64_t{i} * n / chunks); }
 
 // Threads for the per-image loop: all OpenMP threads when there are enough images, else one.
 int image_threads(int n) {
@@ -374,8 +385,8 @@ void conv2d_bias_grad_cpu(float* db, const float* dy, const ConvDims& d) {
 // row by filter row in place (accumulate_filter_gradient); on OpenBLAS transposed,
 // dw^T (CRS, K) += col (CRS, PQ) * dy_n^T (PQ, K): with few output channels (16 in ResNet's
 // first stage) OpenBLAS runs this shape about twice as fast as dw (K, CRS) += dy_n * col^T.
-// Each thread accumulates its share of images (share_begin) into its own partial; the partials are added into
-// dw in thread order, so the result does not depend on scheduling.
+// Each chunk of images (backward_chunks) accumulates into its own partial; the partials are added
+// into dw in chunk order, so the result does not depend on scheduling.
 void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, const float* w,
                          const ConvDims& d) {
   const int threads = image_threads(d.n);
@@ -415,7 +426,8 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() || dw_narrow ? 0 : col_size;
   const int64_t dcol_buffer = dx_by_col2im ? d.taps() * dx_columns + (dx_images > 1 ? k * dx_columns : 0) : 0;
   const int64_t per_thread = dw_buffer + dcol_buffer;
-  const int64_t partial_count = dw ? threads : 0;
+  const int chunks = backward_chunks(d.n, threads, w_size);
+  const int64_t partial_count = dw ? chunks : 0;
   Tensor scratch({threads * per_thread + partial_count * w_size});
   float* partials = scratch.data<float>() + threads * per_thread;
   std::memset(partials, 0, sizeof(float) * partial_count * w_size);
@@ -468,20 +480,18 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, taps, k, pq, 1.0f, col, pq, dyn, pq, 1.0f, dw_share, k);
     }
   };
-#pragma omp parallel num_threads(threads)
-  {
-    const int t = omp_get_thread_num();
-    float* col_x = scratch.data<float>() + t * per_thread;  // or dy_n's panels
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (int chunk = 0; chunk < chunks; ++chunk) {
+    float* col_x = scratch.data<float>() + omp_get_thread_num() * per_thread;  // or dy_n's panels
     float* dcol = col_x + dw_buffer;
-    const int team = omp_get_num_threads();  // may be fewer than asked for: every image still gets a share
-    const int first = share_begin(t, team, d.n), end = share_begin(t + 1, team, d.n);
+    const int first = chunk_begin(chunk, chunks, d.n), end = chunk_begin(chunk + 1, chunks, d.n);
     if (dx_by_col2im)
       for (int n0 = first; n0 < end; n0 += dx_images) input_gradient_col2im(n0, std::min(dx_images, end - n0), dcol);
     if (dx_by_winograd)
       for (int n0 = first; n0 < end; n0 += dx_group)
         winograd_convolve(dx + n0 * d.x_image(), dy + n0 * d.y_image(), std::min(dx_group, end - n0), dx_filter,
                           d.g.h, d.g.w);
-    for (int n = first; n < end; ++n) backward_image(n, col_x, dw ? partials + t * w_size : nullptr);
+    for (int n = first; n < end; ++n) backward_image(n, col_x, dw ? partials + chunk * w_size : nullptr);
   }
   if (!dw) return;
   // Where tap j = (c, r, s) of output channel o lies in a partial: (R, K, S, C) in place, else
