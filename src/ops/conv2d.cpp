@@ -30,6 +30,7 @@
 #include "ops/check.h"
 #include "ops/im2col.h"
 #include "ops/narrow_filter_gradient.h"
+#include "ops/parity_input_gradient.h"
 #include "ops/small_gemm.h"
 #include "ops/winograd.h"
 
@@ -401,6 +402,8 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int dx_tile = own_gemm && stride_one ? winograd_tile(dx_geometry, d.g.c) : 0;
   const bool dx_by_winograd = dx_tile > 0;
   const bool dx_by_convolution = own_gemm && !dx_by_winograd && input_gradient_as_convolution(d.g);
+  const bool dx_by_parity = own_gemm && parity_input_gradient_fits(d.g);
+  const ParityInputGradient parity_dx = dx_by_parity ? parity_input_gradient(w, k, d.g) : ParityInputGradient{};
   const std::vector<float> flipped =
       dx_by_convolution || dx_by_winograd ? flipped_filter(w, k, d.g) : std::vector<float>();
   const WinogradFilter dx_filter = dx_by_winograd ? winograd_filter(flipped.data(), d.g.c, k, dx_tile) : WinogradFilter{};
@@ -408,7 +411,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   // The flipped filter (C, K*R*S) in panels, or w^T (C*R*S, K).
   const int64_t flipped_taps = int64_t{k} * d.g.r * d.g.s;
   const std::vector<float> panels_t =
-      !own_gemm || dx_by_winograd ? std::vector<float>()
+      !own_gemm || dx_by_winograd || dx_by_parity ? std::vector<float>()
       : dx_by_convolution         ? pack_gemm_panels(flipped.data(), d.g.c, flipped_taps, flipped_taps, 1)
                                   : pack_gemm_panels(w, taps, k, 1, taps);
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
@@ -418,7 +421,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
   // dx through col2im: on small images the column gradients of several images are one product
   // (as in the forward), their dy gathered side by side.
-  const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution && !dx_by_winograd;
+  const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution && !dx_by_winograd && !dx_by_parity;
   const int dx_images = dx_by_col2im && pq < kMinBlockColumns ? images_side_by_side(pq, d.n, threads) : 1;
   const int64_t dx_columns = int64_t{dx_images} * pq;
   // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
@@ -465,6 +468,9 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     const float* dyn = dy + n * d.y_image();
     if (dx_by_convolution)
       convolve_padded(dx + n * d.x_image(), dyn, panels_t.data(), d.g.c, dx_taps, dx_geometry);
+    else if (dx_by_parity)
+      parity_input_gradient_image(dx + n * d.x_image(), dyn, parity_dx);
+
     else if (dx && d.pointwise())  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
       input_gradient_gemm(dyn, pq, dx + n * d.x_image());
     if (dw_in_place) {

@@ -230,7 +230,13 @@ INSTANTIATE_TEST_SUITE_P(
         // sizes.
         ConvCase{2, 5, 32, 32, 7, 3, 3, {2, 2, 1, 1}},
         ConvCase{2, 3, 33, 31, 4, 3, 3, {2, 2, 0, 0}},
-        ConvCase{1, 4, 30, 34, 3, 3, 3, {2, 2, 2, 2}}));
+        ConvCase{1, 4, 30, 34, 3, 3, 3, {2, 2, 2, 2}},
+        // Their input gradient with padding 1 as four products by parity of the input pixel:
+        // odd heights and widths (parities of unequal size), batch 1, odd channel counts, and
+        // short products (16x17: 71 columns).
+        ConvCase{2, 3, 33, 31, 5, 3, 3, {2, 2, 1, 1}},
+        ConvCase{1, 7, 29, 36, 9, 3, 3, {2, 2, 1, 1}},
+        ConvCase{3, 6, 16, 17, 10, 3, 3, {2, 2, 1, 1}}));
 
 // Winograd's 4x4 tiles (16 channels on rows of 32 and more) are not exact on small integers (its
 // filter transform has sixths): against the direct loops on floats, forward and input gradient.
