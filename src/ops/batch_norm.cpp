@@ -68,26 +68,35 @@ double eval_invstd(float running_var, float eps) { return 1.0 / std::sqrt(static
 // Statistics in double with two passes (mean, then squared deviations): no cancellation. The
 // sums over a row run in SIMD lanes (a fixed order for a given build, so runs stay bitwise
 // reproducible): one dependent double add per element cost more than the rest of batch norm.
-struct ChannelStats {
-  double mean, var_biased;
-};
-
-ChannelStats channel_stats(const float* x, const BnDims& d, int64_t c) {
-  double sum = 0;
-  for (int64_t o = 0; o < d.outer; ++o) {
-    const float* p = x + (o * d.channels + c) * d.inner;
-    #pragma omp simd reduction(+ : sum)
-    for (int64_t i = 0; i < d.inner; ++i) sum += p[i];
-  }
-  const double mean = sum / static_cast<double>(d.per_channel());
-  double sq = 0;
-  for (int64_t o = 0; o < d.outer; ++o) {
-    const float* p = x + (o * d.channels + c) * d.inner;
-    #pragma omp simd reduction(+ : sq)
-    for (int64_t i = 0; i < d.inner; ++i) sq += (p[i] - mean) * (p[i] - mean);
-  }
-  return {mean, sq / static_cast<double>(d.per_channel())};
+// Channels [c0, c1) walk their planes image by image, in address order (as the backward does):
+// sum[c] and sq[c] each over the images in order.
+void channel_sums(double* sum, const float* x, const BnDims& d, int64_t c0, int64_t c1) {
+  for (int64_t c = c0; c < c1; ++c) sum[c] = 0;
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* p = x + (o * d.channels + c) * d.inner;
+      double s = sum[c];
+      #pragma omp simd reduction(+ : s)
+      for (int64_t i = 0; i < d.inner; ++i) s += p[i];
+      sum[c] = s;
+    }
 }
+
+void channel_squares(double* sq, const double* mean, const float* x, const BnDims& d, int64_t c0, int64_t c1) {
+  for (int64_t c = c0; c < c1; ++c) sq[c] = 0;
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* p = x + (o * d.channels + c) * d.inner;
+      const double m = mean[c];
+      double s = sq[c];
+      #pragma omp simd reduction(+ : s)
+      for (int64_t i = 0; i < d.inner; ++i) s += (p[i] - m) * (p[i] - m);
+      sq[c] = s;
+    }
+}
+
+// The first channel of thread t's block.
+int64_t channel_block(int64_t t, int64_t threads, int64_t channels) { return t * channels / threads; }
 
 // Four floats widened to doubles (a GCC/Clang vector: AVX where the build has it, else narrower
 // vectors or scalars, the same arithmetic lane by lane).
@@ -100,32 +109,43 @@ Double4 load_double4(const float* p) {
   return __builtin_convertvector(f, Double4);
 }
 
-// y = (x - mean) * invstd * gamma + beta for channel c, as y = x * a + b; then y = relu(y) when
-// `relu` (the ReLU after a batch norm in the same pass: the same values as a ReLU run afterwards).
-void normalize_channel(float* y, const float* x, const BnDims& d, int64_t c, double mean, double invstd,
-                       float gamma, float beta, bool relu) {
-  const ChannelAffine t = channel_affine(mean, invstd, gamma, beta);
-  for (int64_t o = 0; o < d.outer; ++o) {
-    const int64_t base = (o * d.channels + c) * d.inner;
-    batch_norm_affine_row(y + base, x + base, d.inner, t, relu);
-  }
+// y = (x - mean) * invstd * gamma + beta for channels [c0, c1), as y = x * a + b with t[c]'s a
+// and b; then y = relu(y) when `relu` (the ReLU after a batch norm in the same pass: the same
+// values as a ReLU run afterwards).
+void normalize_channels(float* y, const float* x, const BnDims& d, const ChannelAffine* t, int64_t c0, int64_t c1,
+                        bool relu) {
+  for (int64_t o = 0; o < d.outer; ++o)
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t base = (o * d.channels + c) * d.inner;
+      batch_norm_affine_row(y + base, x + base, d.inner, t[c], relu);
+    }
 }
 
 void batch_norm_train_cpu(float* y, float* saved_mean, float* saved_invstd, const float* x,
                           const float* gamma, const float* beta, float* running_mean, float* running_var,
                           float momentum, float eps, const BnDims& d, bool relu) {
   const double m = momentum;
+  const int64_t channels = d.channels;
   const double count = static_cast<double>(d.per_channel());
-#pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
-  for (int64_t c = 0; c < d.channels; ++c) {
-    const ChannelStats s = channel_stats(x, d, c);
-    const double invstd = 1.0 / std::sqrt(s.var_biased + eps);
-    normalize_channel(y, x, d, c, s.mean, invstd, gamma[c], beta[c], relu);
-    saved_mean[c] = static_cast<float>(s.mean);
-    saved_invstd[c] = static_cast<float>(invstd);
-    const double var_unbiased = s.var_biased * count / (count - 1);
-    running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * s.mean);
-    running_var[c] = static_cast<float>((1 - m) * running_var[c] + m * var_unbiased);
+  std::vector<double> mean(channels), sq(channels);
+  std::vector<ChannelAffine> affine(channels);
+#pragma omp parallel if (d.outer * d.channels * d.inner > 65536)
+  {
+    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+    const int64_t c0 = channel_block(t, threads, channels), c1 = channel_block(t + 1, threads, channels);
+    channel_sums(mean.data(), x, d, c0, c1);
+    for (int64_t c = c0; c < c1; ++c) mean[c] /= count;
+    channel_squares(sq.data(), mean.data(), x, d, c0, c1);
+    for (int64_t c = c0; c < c1; ++c) {
+      const double var_biased = sq[c] / count, invstd = 1.0 / std::sqrt(var_biased + eps);
+      affine[c] = channel_affine(mean[c], invstd, gamma[c], beta[c]);
+      saved_mean[c] = static_cast<float>(mean[c]);
+      saved_invstd[c] = static_cast<float>(invstd);
+      const double var_unbiased = var_biased * count / (count - 1);
+      running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * mean[c]);
+      running_var[c] = static_cast<float>((1 - m) * running_var[c] + m * var_unbiased);
+    }
+    normalize_channels(y, x, d, affine.data(), c0, c1, relu);
   }
 }
 
@@ -137,53 +157,48 @@ void batch_norm_train_across_cpu(float* y, float* saved_mean, float* saved_invst
                                  bool relu) {
   const int64_t channels = d.channels;
   const bool parallel = d.outer * d.channels * d.inner > 65536;
-  std::vector<double> sums(channels + 1);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t c = 0; c < channels; ++c) {
-    double s = 0;
-    for (int64_t o = 0; o < d.outer; ++o) {
-      const float* p = x + (o * channels + c) * d.inner;
-      #pragma omp simd reduction(+ : s)
-      for (int64_t i = 0; i < d.inner; ++i) s += p[i];
+  std::vector<double> sums(channels + 1), mean(channels), squares(channels);
+  std::vector<ChannelAffine> affine(channels);
+  // Each pass on this thread's block of channels, between the sums with the other shards.
+  auto over_blocks = [&](auto pass) {
+#pragma omp parallel if (parallel)
+    {
+      const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+      pass(channel_block(t, threads, channels), channel_block(t + 1, threads, channels));
     }
-    sums[c] = s;
-  }
+  };
+  over_blocks([&](int64_t c0, int64_t c1) { channel_sums(sums.data(), x, d, c0, c1); });
   sums[channels] = static_cast<double>(d.per_channel());
   across.host(sums.data(), channels + 1);
   const double count = sums[channels];
   BMC_CHECK(count > 1, "batch_norm_forward_train: training needs more than one value per channel over all shards");
-  std::vector<double> squares(channels);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t c = 0; c < channels; ++c) {
-    const double mean = sums[c] / count;
-    double sq = 0;
-    for (int64_t o = 0; o < d.outer; ++o) {
-      const float* p = x + (o * channels + c) * d.inner;
-      #pragma omp simd reduction(+ : sq)
-      for (int64_t i = 0; i < d.inner; ++i) sq += (p[i] - mean) * (p[i] - mean);
-    }
-    squares[c] = sq;
-  }
+  for (int64_t c = 0; c < channels; ++c) mean[c] = sums[c] / count;
+  over_blocks([&](int64_t c0, int64_t c1) { channel_squares(squares.data(), mean.data(), x, d, c0, c1); });
   across.host(squares.data(), channels);
   const double m = momentum;
-#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t c = 0; c < channels; ++c) {
-    const double mean = sums[c] / count, var_biased = squares[c] / count;
+    const double var_biased = squares[c] / count;
     const double invstd = 1.0 / std::sqrt(var_biased + eps);
-    normalize_channel(y, x, d, c, mean, invstd, gamma[c], beta[c], relu);
-    saved_mean[c] = static_cast<float>(mean);
+    affine[c] = channel_affine(mean[c], invstd, gamma[c], beta[c]);
+    saved_mean[c] = static_cast<float>(mean[c]);
     saved_invstd[c] = static_cast<float>(invstd);
-    running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * mean);
+    running_mean[c] = static_cast<float>((1 - m) * running_mean[c] + m * mean[c]);
     running_var[c] = static_cast<float>((1 - m) * running_var[c] + m * var_biased * count / (count - 1));
   }
+  over_blocks([&](int64_t c0, int64_t c1) { normalize_channels(y, x, d, affine.data(), c0, c1, relu); });
 }
 
 void batch_norm_eval_cpu(float* y, const float* x, const float* gamma, const float* beta,
                          const float* running_mean, const float* running_var, float eps, const BnDims& d,
                          bool relu) {
-#pragma omp parallel for schedule(static) if (d.outer * d.channels * d.inner > 65536)
-  for (int64_t c = 0; c < d.channels; ++c) {
-    normalize_channel(y, x, d, c, running_mean[c], eval_invstd(running_var[c], eps), gamma[c], beta[c], relu);
+  std::vector<ChannelAffine> affine(d.channels);
+  for (int64_t c = 0; c < d.channels; ++c)
+    affine[c] = channel_affine(running_mean[c], eval_invstd(running_var[c], eps), gamma[c], beta[c]);
+#pragma omp parallel if (d.outer * d.channels * d.inner > 65536)
+  {
+    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+    normalize_channels(y, x, d, affine.data(), channel_block(t, threads, d.channels),
+                       channel_block(t + 1, threads, d.channels), relu);
   }
 }
 
