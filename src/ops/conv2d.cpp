@@ -11,8 +11,10 @@
 // taps straight from a padded image, and their input gradient is itself such a convolution (no
 // col2im). 3x3 stride-1 convolutions with padding 1 and enough channels run both as Winograd's
 // F(4x4, 3x3) or F(2x2, 3x3) instead (ops/winograd.h: 4x and 2.25x fewer multiplies; which one
-// by channels and row length). The filter gradient, whose inner dimension is the pixels, reads
-// the rows of each filter row's taps in place from a channels-last copy of the image.
+// by channels and row length); their filter gradient runs in F(2x2, 3x3)'s domain too. The input
+// gradient of 3x3 stride-2 layers is four stride-1 products, one per parity of the input pixel
+// (ops/parity_input_gradient.h). Other filter gradients, whose inner dimension is the pixels,
+// read the rows of each filter row's taps in place from a channels-last copy of the image.
 #include "ops/conv2d.h"
 
 #if BMC_HAS_CUDA
@@ -415,9 +417,10 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       : dx_by_convolution         ? pack_gemm_panels(flipped.data(), d.g.c, flipped_taps, flipped_taps, 1)
                                   : pack_gemm_panels(w, taps, k, 1, taps);
   const PaddedTaps dx_taps = dx_by_convolution ? padded_taps(dx_geometry) : PaddedTaps{};
-  const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && filter_gradient_in_place(d.g);
-  const bool dw_narrow =
-      dw && g_conv_gemm == ConvGemm::Own && !dw_in_place && !d.pointwise() && narrow_filter_gradient_fits(d.g);
+  const bool dw_by_winograd = dw && g_conv_gemm == ConvGemm::Own && winograd_filter_gradient_fits(d.g, k);
+  const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && !dw_by_winograd && filter_gradient_in_place(d.g);
+  const bool dw_narrow = dw && g_conv_gemm == ConvGemm::Own && !dw_by_winograd && !dw_in_place && !d.pointwise() &&
+                         narrow_filter_gradient_fits(d.g);
   const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
   // dx through col2im: on small images the column gradients of several images are one product
   // (as in the forward), their dy gathered side by side.
@@ -426,14 +429,19 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int64_t dx_columns = int64_t{dx_images} * pq;
   // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
   // column gradient and the gathered dy (dx through col2im).
-  const int64_t dw_buffer = !dw ? 0 : dw_in_place ? gemm_panels_size(k, pq) : d.pointwise() || dw_narrow ? 0 : col_size;
+  const int64_t dw_buffer = !dw || dw_by_winograd ? 0
+                            : dw_in_place          ? gemm_panels_size(k, pq)
+                            : d.pointwise() || dw_narrow ? 0
+                                                         : col_size;
   const int64_t dcol_buffer = dx_by_col2im ? d.taps() * dx_columns + (dx_images > 1 ? k * dx_columns : 0) : 0;
   const int64_t per_thread = dw_buffer + dcol_buffer;
-  const int chunks = backward_chunks(d.n, threads, w_size);
+  // A chunk's partial: dw's shape, or Winograd's transformed filter gradient.
+  const int64_t partial_size = dw_by_winograd ? winograd_filter_gradient_size(d.g.c, k) : w_size;
+  const int chunks = backward_chunks(d.n, threads, partial_size);
   const int64_t partial_count = dw ? chunks : 0;
-  Tensor scratch({threads * per_thread + partial_count * w_size});
+  Tensor scratch({threads * per_thread + partial_count * partial_size});
   float* partials = scratch.data<float>() + threads * per_thread;
-  std::memset(partials, 0, sizeof(float) * partial_count * w_size);
+  std::memset(partials, 0, sizeof(float) * partial_count * partial_size);
   const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   // out (C*R*S, n) = w^T * g (K, n), both with row stride n.
   auto input_gradient_gemm = [&](const float* g, int64_t n, float* out) {
@@ -477,7 +485,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       accumulate_filter_gradient(dw_share, xn, dyn, col_x, k, dw_offsets, d.g);
     } else if (dw_narrow) {
       accumulate_narrow_filter_gradient(dw_share, padded_image(xn, d.g), dyn, k, d.g);
-    } else if (dw) {
+    } else if (dw_share) {
       const float* col = xn;
       if (!d.pointwise()) {
         im2col(col_x, xn, d.g);
@@ -497,9 +505,23 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       for (int n0 = first; n0 < end; n0 += dx_group)
         winograd_convolve(dx + n0 * d.x_image(), dy + n0 * d.y_image(), std::min(dx_group, end - n0), dx_filter,
                           d.g.h, d.g.w);
-    for (int n = first; n < end; ++n) backward_image(n, col_x, dw ? partials + chunk * w_size : nullptr);
+    float* partial = dw ? partials + chunk * partial_size : nullptr;
+    if (dw_by_winograd)
+      winograd_filter_gradient_accumulate(partial, x + first * d.x_image(), dy + first * d.y_image(), end - first,
+                                          d.g.c, k, d.g.h, d.g.w);
+    for (int n = first; n < end; ++n) backward_image(n, col_x, dw_by_winograd ? nullptr : partial);
   }
   if (!dw) return;
+  if (dw_by_winograd) {
+    std::vector<float> du(static_cast<size_t>(partial_size));
+    for (int64_t i = 0; i < partial_size; ++i) {
+      float sum = 0.0f;
+      for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * partial_size + i];
+      du[static_cast<size_t>(i)] = sum;
+    }
+    winograd_filter_gradient_finish(dw, du.data(), d.g.c, k);
+    return;
+  }
   // Where tap j = (c, r, s) of output channel o lies in a partial: (R, K, S, C) in place, else
   // (C*R*S, K).
   const int rs = d.g.r * d.g.s, row_taps = d.g.s * d.g.c;

@@ -447,4 +447,151 @@ void winograd_convolve(float* y, const float* x, int images, const WinogradFilte
   }
 }
 
+bool winograd_filter_gradient_fits(const ConvGeometry& g, int k) {
+  return g.r == 3 && g.s == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 && g.pad_w == 1 &&
+         std::min(g.c, k) >= 16 && columns_within_budget(g.c, k, 2) >= 32;
+}
+
+int64_t winograd_filter_gradient_size(int c, int k) { return int64_t{positions(2)} * c * k; }
+
+namespace {
+
+// A K-vector of zeros, for the inputs and outputs past the image.
+const float* zeros(int n) {
+  thread_local std::vector<float> z;
+  if (z.size() < static_cast<size_t>(n)) z.assign(static_cast<size_t>(n), 0.0f);
+  return z.data();
+}
+
+// V = B^T d B for every tile of one image, vectorized over the channels, from its padded
+// channels-last image xpad (H + 2, W + 2, C): position xi's rows (tile, C) at v + xi * stride,
+// this image's tiles from row 0 (the GEMM's B, row-major).
+void input_transform_channels_last(float* v, int64_t stride, const float* xpad, const Tiles& t, int c) {
+  const int hp = t.h + 2, wp = t.w + 2;
+  const float* none = zeros(c);
+  for (int ty = 0; ty < t.th; ++ty)
+    for (int tx = 0; tx < t.tw; ++tx) {
+      const float* d[4][4];
+      for (int r = 0; r < 4; ++r)
+        for (int q = 0; q < 4; ++q) {
+          const int y = 2 * ty + r, x = 2 * tx + q;
+          d[r][q] = y < hp && x < wp ? xpad + (int64_t{y} * wp + x) * c : none;
+        }
+      float* __restrict out = v + (int64_t{ty} * t.tw + tx) * c;
+#pragma omp simd
+      for (int ch = 0; ch < c; ++ch) {
+        // Each row times B (columns d0 - d2, d1 + d2, d2 - d1, d1 - d3), then B^T over the rows.
+        float e[4][4];
+        for (int r = 0; r < 4; ++r) {
+          const float d0 = d[r][0][ch], d1 = d[r][1][ch], d2 = d[r][2][ch], d3 = d[r][3][ch];
+          e[r][0] = d0 - d2;
+          e[r][1] = d1 + d2;
+          e[r][2] = d2 - d1;
+          e[r][3] = d1 - d3;
+        }
+        for (int j = 0; j < 4; ++j) {
+          out[(0 * 4 + j) * stride + ch] = e[0][j] - e[2][j];
+          out[(1 * 4 + j) * stride + ch] = e[1][j] + e[2][j];
+          out[(2 * 4 + j) * stride + ch] = e[2][j] - e[1][j];
+          out[(3 * 4 + j) * stride + ch] = e[1][j] - e[3][j];
+        }
+      }
+    }
+}
+
+// M = A dy A^T for every tile of one image, from its channels-last dy (H, W, K), written as the
+// GEMM's A in panels of 8 output channels (ops/small_gemm.h): position xi's element (o, tile) at
+// m + xi * stride + ((o / 8) columns + first + tile) 8 + o % 8, for a batch of `columns` tiles
+// of which this image's start at `first`; channels past K are 0. A = [1 0; 1 1; 1 -1; 0 -1]
+// lifts a row (u, v) to (u, u + v, u - v, -v); outputs past the image count as 0.
+void output_gradient_transform_2(float* m, int64_t stride, int64_t columns, int64_t first, const float* dy,
+                                 const Tiles& t, int k) {
+  const int panels = (k + kGemmPanelRows - 1) / kGemmPanelRows, padded_k = panels * kGemmPanelRows;
+  const float* none = zeros(padded_k);
+  thread_local std::vector<float> last;  // a tail panel's inputs, widened to 8 channels
+  last.assign(static_cast<size_t>(4 * kGemmPanelRows), 0.0f);
+  auto at = [&](int y, int x) { return y < t.h && x < t.w ? dy + (int64_t{y} * t.w + x) * k : none; };
+  for (int ty = 0; ty < t.th; ++ty)
+    for (int tx = 0; tx < t.tw; ++tx) {
+      const float* corner[4] = {at(2 * ty, 2 * tx), at(2 * ty, 2 * tx + 1), at(2 * ty + 1, 2 * tx),
+                                at(2 * ty + 1, 2 * tx + 1)};
+      const int64_t tile = first + int64_t{ty} * t.tw + tx;
+      for (int p = 0; p < panels; ++p) {
+        const int o0 = p * kGemmPanelRows;
+        const float* in[4];
+        for (int q = 0; q < 4; ++q) in[q] = corner[q] + o0;
+        if (o0 + kGemmPanelRows > k) {
+          for (int q = 0; q < 4; ++q) {
+            for (int i = 0; i < kGemmPanelRows; ++i) last[q * kGemmPanelRows + i] = o0 + i < k ? in[q][i] : 0.0f;
+            in[q] = last.data() + q * kGemmPanelRows;
+          }
+        }
+        const float* __restrict a = in[0];
+        const float* __restrict b = in[1];
+        const float* __restrict c = in[2];
+        const float* __restrict d = in[3];
+        float* __restrict out = m + (p * columns + tile) * kGemmPanelRows;
+#pragma omp simd
+        for (int i = 0; i < kGemmPanelRows; ++i) {
+          // Rows of A dy: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then each row times A^T.
+          const float rows[4][2] = {{a[i], b[i]}, {a[i] + c[i], b[i] + d[i]}, {a[i] - c[i], b[i] - d[i]}, {-c[i], -d[i]}};
+          for (int r = 0; r < 4; ++r) {
+            out[(4 * r + 0) * stride + i] = rows[r][0];
+            out[(4 * r + 1) * stride + i] = rows[r][0] + rows[r][1];
+            out[(4 * r + 2) * stride + i] = rows[r][0] - rows[r][1];
+            out[(4 * r + 3) * stride + i] = -rows[r][1];
+          }
+        }
+      }
+    }
+}
+
+}  // namespace
+
+void winograd_filter_gradient_accumulate(float* du, const float* x, const float* dy, int images, int c, int k, int h,
+                                         int w) {
+  const Tiles t(h, w, 2);
+  const int xis = positions(2);
+  const int64_t plane = int64_t{h} * w, per_image = t.columns();
+  const int per_batch = static_cast<int>(std::clamp<int64_t>(columns_within_budget(c, k, 2) / per_image, 1, images));
+  const int64_t max_columns = per_batch * per_image;
+  const int64_t v_stride = position_stride(max_columns * c), m_stride = position_stride(gemm_panels_size(k, max_columns));
+  thread_local std::vector<float> v, m;
+  v.resize(static_cast<size_t>(xis * v_stride));
+  m.resize(static_cast<size_t>(xis * m_stride));
+  const ConvGeometry x_geometry{c, h, w, 3, 3, h, w, 1, 1, 1, 1}, dy_geometry{k, h, w, 1, 1, h, w, 1, 1, 0, 0};
+  for (int n0 = 0; n0 < images; n0 += per_batch) {
+    const int batch_images = std::min(per_batch, images - n0);
+    const int64_t columns = batch_images * per_image;
+    // V_xi (columns, C) row-major and M_xi (K, columns) in panels.
+    for (int i = 0; i < batch_images; ++i) {
+      input_transform_channels_last(v.data() + i * per_image * c, v_stride,
+                                    padded_channels_last(x + (n0 + i) * int64_t{c} * plane, x_geometry), t, c);
+      output_gradient_transform_2(m.data(), m_stride, columns, i * per_image,
+                                  padded_channels_last(dy + (n0 + i) * int64_t{k} * plane, dy_geometry), t, k);
+    }
+    for (int xi = 0; xi < xis; ++xi)
+      small_gemm(k, c, columns, m.data() + xi * m_stride, v.data() + xi * v_stride, c, du + int64_t{xi} * k * c, c,
+                 true);
+  }
+}
+
+void winograd_filter_gradient_finish(float* dw, const float* du, int c, int k) {
+  // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: dw[r][s] = sum over i, j of G[i][r] dU[i][j] G[j][s].
+  static const float g[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+  const int64_t position = int64_t{c} * k;
+  for (int o = 0; o < k; ++o)
+    for (int ci = 0; ci < c; ++ci) {
+      float u[4][4];
+      for (int xi = 0; xi < 16; ++xi) u[xi / 4][xi % 4] = du[xi * position + int64_t{o} * c + ci];
+      float ug[4][3];  // dU G
+      for (int i = 0; i < 4; ++i)
+        for (int s = 0; s < 3; ++s) ug[i][s] = u[i][0] * g[0][s] + u[i][1] * g[1][s] + u[i][2] * g[2][s] + u[i][3] * g[3][s];
+      float* out = dw + (int64_t{o} * c + ci) * 9;
+      for (int r = 0; r < 3; ++r)
+        for (int s = 0; s < 3; ++s)
+          out[r * 3 + s] += g[0][r] * ug[0][s] + g[1][r] * ug[1][s] + g[2][r] * ug[2][s] + g[3][r] * ug[3][s];
+    }
+}
+
 }  // namespace bmc::ops

@@ -50,4 +50,26 @@ int winograd_tile(const ConvGeometry& g, int k);
 // H x W: enough tiles per GEMM, its two transformed buffers within L2.
 int winograd_images_per_call(int c, int k, int h, int w, int tile);
 
+// The filter gradient in F(2x2, 3x3)'s domain. With V = B^T d B (the input tiles, as in the
+// forward) and M = A dy A^T (each 2 x 2 block of the output gradient lifted to 4 x 4), the
+// gradient of U = G g G^T is dU_xi (K, C) = sum over tiles of M_xi V_xi^T, one GEMM per position
+// over the tiles (8 C K per 2 x 2 outputs where the direct gradient has 18 C K), and
+// dw = G^T dU G once the batch is summed. Its coefficients are 0, +-1 and +-1/2: exact.
+//
+// True when a convolution of geometry g into k channels takes its filter gradient this way: 3x3,
+// stride 1, padding 1, at least 16 channels in and out, and few enough that one GEMM batch
+// covers 32 tiles within L2.
+bool winograd_filter_gradient_fits(const ConvGeometry& g, int k);
+
+// Floats of one dU: 16 positions of (K, C).
+int64_t winograd_filter_gradient_size(int c, int k);
+
+// du (16, K, C) += the transformed filter gradient of `images` images, x (images, C, H, W) and
+// dy (images, K, H, W).
+void winograd_filter_gradient_accumulate(float* du, const float* x, const float* dy, int images, int c, int k, int h,
+                                         int w);
+
+// dw (K, C, 3, 3) += G^T dU G.
+void winograd_filter_gradient_finish(float* dw, const float* du, int c, int k);
+
 }  // namespace bmc::ops

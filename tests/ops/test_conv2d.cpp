@@ -225,6 +225,9 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{3, 32, 8, 8, 33, 3, 3, {1, 1, 1, 1}},
         ConvCase{5, 35, 7, 9, 32, 3, 3, {1, 1, 1, 1}},
         ConvCase{2, 64, 16, 16, 64, 3, 3, {1, 1, 1, 1}},
+        // The filter gradient in F(2x2, 3x3)'s domain (16 and more channels in and out): batch 1,
+        // odd sizes, an output-channel count with a tail panel (17; 33 above).
+        ConvCase{1, 16, 5, 7, 17, 3, 3, {1, 1, 1, 1}},
         // Stride-2 3x3 with long output rows: taps read in place from the four parity planes
         // (the same chain of multiply-adds as im2col's, so exact too), padding 1, 0 and 2, odd
         // sizes.

@@ -90,6 +90,70 @@ TEST_P(WinogradTile, ImagesPerCallDoNotChangeTheBits) {
 
 INSTANTIATE_TEST_SUITE_P(Tiles, WinogradTile, ::testing::Values(2, 4));
 
+// dw (k, c, 3, 3) of the 3x3 convolution with padding 1, in double, and sum |dy x| per tap.
+void direct_filter_gradient(std::vector<double>& dw, std::vector<double>& scale, const std::vector<float>& x,
+                            const std::vector<float>& dy, const Case& s) {
+  dw.assign(static_cast<size_t>(s.k) * s.c * 9, 0.0);
+  scale.assign(dw.size(), 0.0);
+  for (int o = 0; o < s.k; ++o)
+    for (int i = 0; i < s.c; ++i)
+      for (int r = 0; r < 3; ++r)
+        for (int t = 0; t < 3; ++t) {
+          double sum = 0, abs_sum = 0;
+          for (int n = 0; n < s.n; ++n)
+            for (int p = 0; p < s.h; ++p)
+              for (int q = 0; q < s.w; ++q) {
+                const int a = p + r - 1, b = q + t - 1;
+                if (a < 0 || a >= s.h || b < 0 || b >= s.w) continue;
+                const double term =
+                    double{dy[((n * s.k + o) * s.h + p) * s.w + q]} * x[((n * s.c + i) * s.h + a) * s.w + b];
+                sum += term;
+                abs_sum += std::fabs(term);
+              }
+          const size_t at = ((static_cast<size_t>(o) * s.c + i) * 3 + r) * 3 + t;
+          dw[at] = sum;
+          scale[at] = abs_sum;
+        }
+}
+
+// The filter gradient in F(2x2, 3x3)'s domain: odd sizes (half tiles on the last row and
+// column), batch 1, output channels off the panel height, several GEMM batches in one call.
+TEST(Winograd, FilterGradientMatchesTheDirectSumWithinRounding) {
+  const Case cases[] = {{1, 16, 16, 8, 8}, {3, 16, 17, 7, 9}, {2, 33, 24, 5, 6}, {1, 16, 40, 1, 3},
+                        {9, 32, 32, 16, 16}, {2, 20, 16, 11, 13}};
+  double worst_of_all = 0;
+  for (const Case& s : cases) {
+    const Tensor x = test::random_uniform({s.n, s.c, s.h, s.w}, 5, -1.0f, 1.0f);
+    const Tensor dy = test::random_uniform({s.n, s.k, s.h, s.w}, 6, -1.0f, 1.0f);
+    const std::vector<float> xv = x.to_vector<float>(), dyv = dy.to_vector<float>();
+    std::vector<double> expected, scale;
+    direct_filter_gradient(expected, scale, xv, dyv, s);
+    std::vector<float> du(static_cast<size_t>(ops::winograd_filter_gradient_size(s.c, s.k)), 0.0f);
+    ops::winograd_filter_gradient_accumulate(du.data(), xv.data(), dyv.data(), s.n, s.c, s.k, s.h, s.w);
+    std::vector<float> dw(expected.size(), 0.25f);  // accumulated into
+    ops::winograd_filter_gradient_finish(dw.data(), du.data(), s.c, s.k);
+    double worst = 0;
+    for (size_t i = 0; i < dw.size(); ++i)
+      worst = std::max(worst, std::fabs(dw[i] - 0.25 - expected[i]) / std::max(1.0, scale[i]));
+    // A float sum over the batch's pixels errs by about 1e-7 of the scale a term; the transforms
+    // add a few roundings of terms up to 4x larger.
+    EXPECT_LT(worst, 2e-6) << s.n << "x" << s.c << "x" << s.h << "x" << s.w << " -> " << s.k;
+    worst_of_all = std::max(worst_of_all, worst);
+  }
+  RecordProperty("worst_relative_error", std::to_string(worst_of_all));
+  std::printf("F(2x2, 3x3) filter gradient: worst error %.3g of sum |dy x|\n", worst_of_all);
+}
+
+TEST(Winograd, FilterGradientTakesSixteenChannelsAndStrideOne) {
+  const ops::ConvGeometry resnet{16, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1};
+  EXPECT_TRUE(ops::winograd_filter_gradient_fits(resnet, 16));
+  EXPECT_FALSE(ops::winograd_filter_gradient_fits(resnet, 8));
+  const ops::ConvGeometry stem{3, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1};
+  EXPECT_FALSE(ops::winograd_filter_gradient_fits(stem, 16));
+  ops::ConvGeometry strided{16, 32, 32, 3, 3, 16, 16, 2, 2, 1, 1};
+  EXPECT_FALSE(ops::winograd_filter_gradient_fits(strided, 32));
+}
+
 TEST(Winograd, TilesOnlyThreeByThreeStrideOnePaddingOne) {
   const ops::ConvGeometry resnet{32, 16, 16, 3, 3, 16, 16, 1, 1, 1, 1};
   EXPECT_EQ(ops::winograd_tile(resnet, 32), 2);
