@@ -478,7 +478,6 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       convolve_padded(dx + n * d.x_image(), dyn, panels_t.data(), d.g.c, dx_taps, dx_geometry);
     else if (dx_by_parity)
       parity_input_gradient_image(dx + n * d.x_image(), dyn, parity_dx);
-
     else if (dx && d.pointwise())  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
       input_gradient_gemm(dyn, pq, dx + n * d.x_image());
     if (dw_in_place) {
