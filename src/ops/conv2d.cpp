@@ -104,62 +104,6 @@ void convolve_padded(float* out, const float* x, const float* panels, int k, con
   copy_wide_rows(out, wide.data(), k, g, taps.wide_columns, g.w + 2 * g.pad_w);
 }
 
-// Stride-2 3x3 convolutions read their taps in place too, from the padded image split into its
-// four parity planes (rows and columns by parity, Wh = ceil(Wp / 2) wide): tap (c, r, s) of
-// output (p, q) is plane (c, r % 2, s % 2) at (p + r / 2, q + s / 2), so with the output rows
-// computed Wh wide, row (c, r, s) of the column matrix is that plane shifted by (r / 2) Wh + s / 2.
-// The planes hold the image once where im2col wrote it 2.25 times (9 taps over 4 pixels): that
-// copy was 30% of ResNet-20's stride-2 layers. The same 20% bound on discarded columns, and one
-// image must give a GEMM long enough: 16 -> 32 at 32x32, 2.54-2.62 against 2.85-2.87 ms; at
-// 16x16 (71 columns) im2col's images side by side stay faster, 2.41-2.49 against 2.60-2.62.
-bool reads_parity_planes(const ConvGeometry& g) {
-  const int wh = (g.w + 2 * g.pad_w + 1) / 2;
-  return g.stride_h == 2 && g.stride_w == 2 && g.r == 3 && g.s == 3 && 5 * wh <= 6 * g.q &&
-         int64_t{g.p - 1} * wh + g.q >= kMinBlockColumns;
-}
-
-struct ParityTaps {
-  std::vector<int64_t> offsets;  // per tap (c, r, s), into the planes
-  int64_t wh, plane, wide_columns;
-};
-
-ParityTaps parity_taps(const ConvGeometry& g) {
-  ParityTaps t;
-  t.wh = (g.w + 2 * g.pad_w + 1) / 2;
-  // One spare row: the last tap of the last wide row reads one element past the last plane row.
-  t.plane = ((g.h + 2 * g.pad_h + 1) / 2 + 1) * t.wh;
-  t.offsets.reserve(static_cast<size_t>(g.col_rows()));
-  for (int c = 0; c < g.c; ++c)
-    for (int r = 0; r < g.r; ++r)
-      for (int s = 0; s < g.s; ++s)
-        t.offsets.push_back((4 * c + 2 * (r % 2) + s % 2) * t.plane + (r / 2) * t.wh + s / 2);
-  t.wide_columns = int64_t{g.p - 1} * t.wh + g.q;
-  return t;
-}
-
-// out (K, P, Q) = the stride-2 convolution of one image x (C, H, W) by the filter in `panels`.
-void convolve_parity(float* out, const float* x, const float* panels, int k, const ParityTaps& taps,
-                     const ConvGeometry& g) {
-  thread_local std::vector<float> planes, wide;
-  planes.assign(static_cast<size_t>(4 * g.c * taps.plane), 0.0f);
-  for (int c = 0; c < g.c; ++c)
-    for (int h = 0; h < g.h; ++h) {
-      const int a = (h + g.pad_h) % 2, i = (h + g.pad_h) / 2;
-      const float* __restrict row = x + (int64_t{c} * g.h + h) * g.w;
-      for (int b = 0; b < 2; ++b) {
-        // Padded column 2j + b is x column 2j + b - pad_w.
-        float* __restrict to = planes.data() + (4 * c + 2 * a + b) * taps.plane + i * taps.wh;
-        const int j0 = (g.pad_w - b + 1) / 2, j1 = (g.w - 1 + g.pad_w - b) / 2;
-#pragma omp simd
-        for (int j = j0; j <= j1; ++j) to[j] = row[2 * j + b - g.pad_w];
-      }
-    }
-  wide.resize(static_cast<size_t>(k * taps.wide_columns));
-  small_gemm_rows(k, taps.wide_columns, g.col_rows(), panels, planes.data(), taps.offsets.data(), wide.data(),
-                  taps.wide_columns, false);
-  copy_wide_rows(out, wide.data(), k, g, taps.wide_columns, taps.wh);
-}
-
 // The input gradient of a stride-1 convolution is the stride-1 convolution of dy by the filter
 // flipped in space with K and C swapped, padded R - 1 - pad (valid when pad <= R - 1).
 bool input_gradient_as_convolution(const ConvGeometry& g) {
@@ -263,12 +207,15 @@ void finish_outputs(float* y, int n0, int images, const float* b, const ConvEpil
   }
 }
 
-// The im2col path multiplies column blocks: small images (ResNet's 7x7 and 8x8 stages) side by
-// side, at least kMinBlockColumns columns (defined above), so the tiles are not mostly tails and
+// The im2col path multiplies column blocks: small images (ResNet's 7x7 stage) side by side, at
+// least kMinBlockColumns columns (defined above), so the tiles are not mostly tails and
 // per-call work; large images in bands of output rows whose column matrix stays in L2 (the 7x7
-// stem's is 7 MiB an image). Every output element is the same chain of multiply-adds whatever
-// the blocking.
+// stem's is 7 MiB an image). On our GEMM an image whose pixels fill whole vectors of either
+// width (8x8) has no tails: it is multiplied on its own, straight into y, where side by side its
+// outputs were copied out after (8% of ResNet-20's 8x8 stride-2 layer). Every output element is
+// the same chain of multiply-adds whatever the blocking.
 constexpr int64_t kBandBytes = 256 * 1024;
+constexpr int64_t kWidestVector = 16;
 
 struct ColumnBlocking {
   int images;  // side by side in one block
@@ -282,7 +229,8 @@ int images_side_by_side(int64_t pq, int n, int threads) {
 
 ColumnBlocking column_blocking(const ConvDims& d, int threads) {
   const int64_t pq = d.g.col_cols();
-  if (pq < kMinBlockColumns) return {images_side_by_side(pq, d.n, threads), d.g.p};
+  const bool whole_vectors = g_conv_gemm == ConvGemm::Own && pq % kWidestVector == 0;
+  if (pq < kMinBlockColumns && !whole_vectors) return {images_side_by_side(pq, d.n, threads), d.g.p};
   const int64_t row_bytes = d.taps() * d.g.q * int64_t{sizeof(float)};
   return {1, static_cast<int>(std::clamp<int64_t>(kBandBytes / row_bytes, 1, d.g.p))};
 }
@@ -316,9 +264,7 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
   const std::vector<float> panels = own_gemm ? pack_gemm_panels(w, k, taps, taps, 1) : std::vector<float>();
   const bool in_place = own_gemm && reads_padded_image(d.g);
   const PaddedTaps padded = in_place ? padded_taps(d.g) : PaddedTaps{};
-  const bool by_parity = own_gemm && !in_place && reads_parity_planes(d.g);
-  const ParityTaps parity = by_parity ? parity_taps(d.g) : ParityTaps{};
-  const bool columns = !in_place && !by_parity && !d.pointwise();
+  const bool columns = !in_place && !d.pointwise();
   const ColumnBlocking blocking = columns ? column_blocking(d, threads) : ColumnBlocking{1, d.g.p};
   // Per thread: the column block and, for several images, their outputs side by side.
   const int64_t block_columns = int64_t{blocking.images} * blocking.rows * d.g.q;
@@ -343,21 +289,19 @@ void conv2d_forward_cpu(float* y, const float* x, const float* w, const float* b
     float* col = scratch.data<float>() + omp_get_thread_num() * (col_size + out_size);
     if (in_place) {
       convolve_padded(yn, xn, panels.data(), k, padded, d.g);
-    } else if (by_parity) {
-      convolve_parity(yn, xn, panels.data(), k, parity, d.g);
     } else if (d.pointwise()) {
       gemm(pq, xn, pq, yn, pq);
     } else if (images == 1) {
-      const float* padded_x = padded_image(xn, d.g);
+      const Im2colImage image = im2col_image(xn, d.g);
       for (int p0 = 0; p0 < d.g.p; p0 += blocking.rows) {
         const int p1 = std::min(d.g.p, p0 + blocking.rows);
         const int64_t n = int64_t{p1 - p0} * d.g.q;
-        im2col_rows(col, n, padded_x, d.g, p0, p1);
+        im2col_rows(col, n, image, d.g, p0, p1);
         gemm(n, col, n, yn + int64_t{p0} * d.g.q, pq);
       }
     } else {
       const int64_t n = int64_t{images} * pq;
-      for (int i = 0; i < images; ++i) im2col_rows(col + i * pq, n, padded_image(xn + i * d.x_image(), d.g), d.g, 0, d.g.p);
+      for (int i = 0; i < images; ++i) im2col_rows(col + i * pq, n, im2col_image(xn + i * d.x_image(), d.g), d.g, 0, d.g.p);
       float* out = col + col_size;
       gemm(n, col, n, out, n);
       for (int i = 0; i < images; ++i)

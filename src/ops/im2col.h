@@ -18,7 +18,7 @@ struct ConvGeometry {
 };
 
 // x (C, H, W) copied into a zero-padded (C, H + 2 pad_h, W + 2 pad_w) image, in a buffer of the
-// calling thread (valid until its next call).
+// calling thread (valid until its next call); x itself when there is no padding.
 const float* padded_image(const float* x, const ConvGeometry& g);
 
 // x (C, H, W) copied into a zero-padded channels-last image (H + 2 pad_h, W + 2 pad_w, C), in a
@@ -27,9 +27,17 @@ const float* padded_channels_last(const float* x, const ConvGeometry& g);
 
 // col: (C*R*S, P*Q) written; taps that fall into the padding are 0.  x: (C, H, W).
 void im2col(float* col, const float* x, const ConvGeometry& g);
-// The column matrix's part for output rows [p0, p1), (C*R*S, (p1 - p0) * Q), with row stride
-// ld, from an image already padded by padded_image.
-void im2col_rows(float* col, int64_t ld, const float* padded, const ConvGeometry& g, int p0, int p1);
+
+// One image x (C, H, W) made ready for im2col_rows: zero-padded, or, with a horizontal stride
+// of 2, the padded rows split by column parity. In a buffer of the calling thread (valid until
+// its next call).
+struct Im2colImage {
+  const float* data;
+  bool split;
+};
+Im2colImage im2col_image(const float* x, const ConvGeometry& g);
+// The column matrix's part for output rows [p0, p1), (C*R*S, (p1 - p0) * Q), with row stride ld.
+void im2col_rows(float* col, int64_t ld, const Im2colImage& image, const ConvGeometry& g, int p0, int p1);
 // dx: (C, H, W) += the column gradients (C*R*S, P*Q), row stride ld, scattered back
 // (overlapping taps accumulate).
 void col2im_add(float* dx, const float* col, int64_t ld, const ConvGeometry& g);

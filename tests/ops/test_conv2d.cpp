@@ -228,9 +228,8 @@ INSTANTIATE_TEST_SUITE_P(
         // The filter gradient in F(2x2, 3x3)'s domain (16 and more channels in and out): batch 1,
         // odd sizes, an output-channel count with a tail panel (17; 33 above).
         ConvCase{1, 16, 5, 7, 17, 3, 3, {1, 1, 1, 1}},
-        // Stride-2 3x3 with long output rows: taps read in place from the four parity planes
-        // (the same chain of multiply-adds as im2col's, so exact too), padding 1, 0 and 2, odd
-        // sizes.
+        // Stride-2 3x3 with long output rows, im2col from the rows split by column parity:
+        // padding 1, 0 and 2, odd sizes.
         ConvCase{2, 5, 32, 32, 7, 3, 3, {2, 2, 1, 1}},
         ConvCase{2, 3, 33, 31, 4, 3, 3, {2, 2, 0, 0}},
         ConvCase{1, 4, 30, 34, 3, 3, 3, {2, 2, 2, 2}},
@@ -239,7 +238,11 @@ INSTANTIATE_TEST_SUITE_P(
         // short products (16x17: 71 columns).
         ConvCase{2, 3, 33, 31, 5, 3, 3, {2, 2, 1, 1}},
         ConvCase{1, 7, 29, 36, 9, 3, 3, {2, 2, 1, 1}},
-        ConvCase{3, 6, 16, 17, 10, 3, 3, {2, 2, 1, 1}}));
+        ConvCase{3, 6, 16, 17, 10, 3, 3, {2, 2, 1, 1}},
+        // Horizontal stride 2 through im2col: the rows split by column parity, with padding 2
+        // (even) on an odd width of two vectors of pairs and a tail, and stride 3 down the rows.
+        ConvCase{2, 6, 10, 35, 5, 3, 3, {2, 2, 2, 2}},
+        ConvCase{2, 3, 11, 19, 4, 3, 3, {3, 2, 1, 1}}));
 
 // Winograd's 4x4 tiles (16 channels on rows of 32 and more) are not exact on small integers (its
 // filter transform has sixths): against the direct loops on floats, forward and input gradient.
