@@ -148,10 +148,12 @@ demo: $(BUILD)/bmc
 	./datasets/fetch mnist
 	$(BUILD)/bmc train --model mnist_lenet_300_100 --device auto
 
-# Benchmarks next to PyTorch references measured in the same run (needs python3-torch).
+# Benchmarks next to PyTorch references measured in the same run (needs python3-torch), in
+# BENCH_ROUNDS alternating rounds whose median ratio is reported (bench/compare.py).
+BENCH_ROUNDS ?= 3
 bench: $(BUILD)/bmc_bench
 	@BMC_WITH_TORCH=1 ./scripts/install-deps.sh
-	./bench/compare.py
+	./bench/compare.py --rounds $(BENCH_ROUNDS)
 
 gpu-check:
 	+@./scripts/gpu-check.sh
