@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "ops/pairs.h"
+
 namespace bmc::ops {
 namespace {
 
@@ -150,26 +152,6 @@ namespace {
 // filter one column wide reads only even columns, each once: there the plain gather stays.
 bool splits_columns(const ConvGeometry& g) { return g.stride_w == 2 && g.s > 1; }
 
-// evens[m] = in[2m] for m < ceil(n / 2), odds[m] = in[2m + 1] for m < n / 2.
-void deinterleave(float* __restrict evens, float* __restrict odds, const float* __restrict in, int n) {
-  int m = 0;
-#if defined(__AVX2__)
-  for (; m + 8 <= n / 2; m += 8) {
-    // Two vectors of pairs: the shuffles leave each lane's evens (odds) in order, the permutation
-    // puts the lanes' halves in order.
-    const __m256 a = _mm256_loadu_ps(in + 2 * m), b = _mm256_loadu_ps(in + 2 * m + 8);
-    const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)), o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
-    _mm256_storeu_ps(evens + m, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
-    _mm256_storeu_ps(odds + m, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0))));
-  }
-#endif
-  for (; m < n / 2; ++m) {
-    evens[m] = in[2 * m];
-    odds[m] = in[2 * m + 1];
-  }
-  if (n % 2) evens[n / 2] = in[n - 1];
-}
-
 // x (C, H, W) as the padded image's rows split by column parity: (C, Hp, 2, half), with
 // split[((c Hp + row) 2 + b) half + j] = padded (c, row, 2j + b).
 const float* split_columns(const float* x, const ConvGeometry& g) {
@@ -181,7 +163,7 @@ const float* split_columns(const float* x, const ConvGeometry& g) {
   for (int c = 0; c < g.c; ++c)
     for (int h = 0; h < g.h; ++h) {
       float* row = split.data() + (int64_t{c} * hp + h + g.pad_h) * 2 * half;
-      deinterleave(row + even_parity * half + even_at, row + (1 - even_parity) * half + odd_at,
+      split_pairs(row + even_parity * half + even_at, row + (1 - even_parity) * half + odd_at,
                    x + (int64_t{c} * g.h + h) * g.w, g.w);
     }
   return split.data();

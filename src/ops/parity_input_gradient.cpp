@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "ops/pairs.h"
 #include "ops/small_gemm.h"
 
 namespace bmc::ops {
@@ -72,20 +73,12 @@ void parity_input_gradient_image(float* dx, const float* dy, const ParityInputGr
       small_gemm_rows(g.c, pg.columns[ab], static_cast<int64_t>(pg.offsets[ab].size()), pg.panels[ab].data(),
                       padded.data(), pg.offsets[ab].data(), products.data() + at[ab], pg.columns[ab], false);
   // Row h = 2i + a of channel c: its even pixels from parity (a, 0), its odd ones from (a, 1).
-  const int pairs = g.w / 2;
   for (int c = 0; c < g.c; ++c)
     for (int h = 0; h < g.h; ++h) {
       const int a = h % 2;
       const int64_t row = (h / 2) * pg.wide;
-      const float* __restrict even = products.data() + at[2 * a] + c * pg.columns[2 * a] + row;
-      const float* __restrict odd = products.data() + at[2 * a + 1] + c * pg.columns[2 * a + 1] + row;
-      float* __restrict out = dx + (int64_t{c} * g.h + h) * g.w;
-#pragma omp simd
-      for (int j = 0; j < pairs; ++j) {
-        out[2 * j] = even[j];
-        out[2 * j + 1] = odd[j];
-      }
-      if (g.w % 2) out[2 * pairs] = even[pairs];
+      merge_pairs(dx + (int64_t{c} * g.h + h) * g.w, products.data() + at[2 * a] + c * pg.columns[2 * a] + row,
+                  products.data() + at[2 * a + 1] + c * pg.columns[2 * a + 1] + row, g.w);
     }
 }
 

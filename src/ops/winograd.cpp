@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 
+#include "ops/pairs.h"
 #include "ops/small_gemm.h"
 
 namespace bmc::ops {
@@ -125,13 +126,10 @@ struct PhasePlanes {
     for (int i = 0; i < p * p; ++i) std::memset(plane(i) + ty0 * l, 0, sizeof(float) * (ty1 - ty0 + 1) * l);
     for (int r = r0; r < r1; ++r) {
       const int a = (r + 1) & 1, u = (r + 1) >> 1;
-      const float* __restrict row = x + int64_t{r} * t.w;
-      float* __restrict even = plane(2 * a) + u * l;     // padded column 2m: x column 2m - 1
-      float* __restrict odd = plane(2 * a + 1) + u * l;  // padded column 2m + 1: x column 2m
-#pragma omp simd
-      for (int m = 1; m <= t.w / 2; ++m) even[m] = row[2 * m - 1];
-#pragma omp simd
-      for (int m = 0; m <= (t.w - 1) / 2; ++m) odd[m] = row[2 * m];
+      // Padded column 2m is x column 2m - 1, padded column 2m + 1 is x column 2m.
+      float* even = plane(2 * a) + u * l;
+      float* odd = plane(2 * a + 1) + u * l;
+      split_pairs(odd, even + 1, x + int64_t{r} * t.w, t.w);
     }
   }
 };
@@ -331,19 +329,10 @@ void interleave_rows(float* y, const float* const* planes, const Tiles& t, int t
       }
     return;
   }
-  const int pairs = t.w / 2;
   for (int ty = ty0; ty < ty1; ++ty)
-    for (int a = 0; a < 2 && 2 * ty + a < t.h; ++a) {
-      float* __restrict out = y + int64_t{2 * ty + a} * t.w;
-      const float* __restrict even = planes[2 * a] + (ty - ty0) * tw;
-      const float* __restrict odd = planes[2 * a + 1] + (ty - ty0) * tw;
-#pragma omp simd
-      for (int tx = 0; tx < pairs; ++tx) {
-        out[2 * tx] = even[tx];
-        out[2 * tx + 1] = odd[tx];
-      }
-      if (t.w % 2) out[2 * pairs] = even[pairs];
-    }
+    for (int a = 0; a < 2 && 2 * ty + a < t.h; ++a)
+      merge_pairs(y + int64_t{2 * ty + a} * t.w, planes[2 * a] + (ty - ty0) * tw, planes[2 * a + 1] + (ty - ty0) * tw,
+                  t.w);
 }
 
 }  // namespace
