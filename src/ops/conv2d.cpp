@@ -457,6 +457,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   if (!dw) return;
   if (dw_by_winograd) {
     std::vector<float> du(static_cast<size_t>(partial_size));
+#pragma omp parallel for schedule(static) if (partial_size > 65536 / 4)
     for (int64_t i = 0; i < partial_size; ++i) {
       float sum = 0.0f;
       for (int64_t t = 0; t < partial_count; ++t) sum += partials[t * partial_size + i];

@@ -33,7 +33,12 @@ TEST_P(ConvGolden, ForwardAndBackwardMatchPyTorch) {
 INSTANTIATE_TEST_SUITE_P(Fixtures, ConvGolden,
                          ::testing::Values("conv_c3k5_r3_s1_p1", "conv_c5k6_r3_s2_p0", "conv_c6k3_r5_s1_p2",
                                            "conv_c5k6_r5_s2_p2", "conv_c6k5_r1_s2_p0", "conv_c3k6_r1_s1_p0",
-                                           "conv_c5k3_r3_s2_p1"));
+                                           "conv_c5k3_r3_s2_p1",
+                                           // Shapes of the fast paths (see gen_conv_pool.py).
+                                           "conv_c16k16_h6w34_r3_s1_p1", "conv_c32k33_h7w9_r3_s1_p1",
+                                           "conv_c16k32_h12w15_r3_s2_p1", "conv_c8k12_h17w20_r3_s1_p1",
+                                           "conv_c3k16_h13w12_r3_s1_p1", "conv_c6k8_h11w14_r7_s2_p3",
+                                           "conv_c20k12_h9w10_r1_s2_p0", "conv_c24k16_h5w7_r1_s1_p0"));
 
 ops::Pool2dParams pool_params(const io::SafeTensors& f) {
   const int k = meta_int(f, "kernel"), s = meta_int(f, "stride"), p = meta_int(f, "pad");
