@@ -357,7 +357,12 @@ INSTANTIATE_TEST_SUITE_P(Shapes, Conv2dGradient,
                                            GradCase{{2, 3, 5, 7}, {2, 3, 5, 5}, {2, 2, 2, 2}},
                                            GradCase{{3, 4, 5, 7}, {3, 4, 1, 1}, {2, 2, 0, 0}},
                                            GradCase{{3, 4, 5, 7}, {3, 4, 1, 1}, {1, 1, 0, 0}},
-                                           GradCase{{2, 32, 5, 6}, {32, 32, 3, 3}, {1, 1, 1, 1}}));  // Winograd
+                                           GradCase{{2, 32, 5, 6}, {32, 32, 3, 3}, {1, 1, 1, 1}},  // Winograd 2x2
+                                           GradCase{{1, 16, 3, 33}, {16, 16, 3, 3}, {1, 1, 1, 1}},  // Winograd 4x4
+                                           // Stride-2 split im2col, the input gradient by parity.
+                                           GradCase{{2, 4, 9, 11}, {5, 4, 3, 3}, {2, 2, 1, 1}},
+                                           // Taps in place, the input gradient by the flipped filter.
+                                           GradCase{{1, 3, 6, 20}, {4, 3, 3, 3}, {1, 1, 1, 1}}));
 
 // --- bad inputs
 
