@@ -370,6 +370,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   // (as in the forward), their dy gathered side by side.
   const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution && !dx_by_winograd && !dx_by_parity;
   const int dx_images = dx_by_col2im && pq < kMinBlockColumns ? images_side_by_side(pq, d.n, threads) : 1;
+  const bool strided_pointwise = d.g.r == 1 && d.g.s == 1 && d.g.pad_h == 0 && d.g.pad_w == 0;
   const int64_t dx_columns = int64_t{dx_images} * pq;
   // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
   // column gradient and the gathered dy (dx through col2im).
@@ -409,6 +410,10 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     input_gradient_gemm(g, n, dcol);
     for (int i = 0; i < images; ++i) {
       float* dxn = dx + (n0 + i) * d.x_image();
+      if (strided_pointwise) {
+        col2im_pointwise(dxn, dcol + i * pq, n, d.g);
+        continue;
+      }
       std::memset(dxn, 0, sizeof(float) * d.x_image());
       col2im_add(dxn, dcol + i * pq, n, d.g);
     }

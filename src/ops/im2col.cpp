@@ -216,4 +216,28 @@ void col2im_add(float* dx, const float* col, int64_t ld, const ConvGeometry& g) 
     }
 }
 
+void col2im_pointwise(float* dx, const float* col, int64_t ld, const ConvGeometry& g) {
+  const float* none = nullptr;
+  thread_local std::vector<float> zeros;
+  if (g.stride_w == 2) {
+    zeros.assign(static_cast<size_t>(g.w / 2 + 1), 0.0f);
+    none = zeros.data();
+  }
+  for (int c = 0; c < g.c; ++c)
+    for (int h = 0; h < g.h; ++h) {
+      float* __restrict out = dx + (int64_t{c} * g.h + h) * g.w;
+      const int p = h / g.stride_h;
+      if (h % g.stride_h != 0 || p >= g.p) {
+        std::memset(out, 0, sizeof(float) * g.w);
+        continue;
+      }
+      const float* __restrict in = col + c * ld + int64_t{p} * g.q;
+      if (none) {
+        merge_pairs(out, in, none, g.w);  // Q = ceil(W / 2) without padding
+        continue;
+      }
+      for (int w = 0; w < g.w; ++w) out[w] = w % g.stride_w == 0 && w / g.stride_w < g.q ? in[w / g.stride_w] : 0.0f;
+    }
+}
+
 }  // namespace bmc::ops

@@ -41,5 +41,9 @@ void im2col_rows(float* col, int64_t ld, const Im2colImage& image, const ConvGeo
 // dx: (C, H, W) += the column gradients (C*R*S, P*Q), row stride ld, scattered back
 // (overlapping taps accumulate).
 void col2im_add(float* dx, const float* col, int64_t ld, const ConvGeometry& g);
+// dx: (C, H, W) overwritten with the column gradients of a 1x1 filter without padding, at any
+// stride: each pixel receives at most one term, so there is nothing to add up (a projection
+// shortcut's input gradient: 3 in 4 pixels zero).
+void col2im_pointwise(float* dx, const float* col, int64_t ld, const ConvGeometry& g);
 
 }  // namespace bmc::ops

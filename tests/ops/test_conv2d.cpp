@@ -242,7 +242,10 @@ INSTANTIATE_TEST_SUITE_P(
         // Horizontal stride 2 through im2col: the rows split by column parity, with padding 2
         // (even) on an odd width of two vectors of pairs and a tail, and stride 3 down the rows.
         ConvCase{2, 6, 10, 35, 5, 3, 3, {2, 2, 2, 2}},
-        ConvCase{2, 3, 11, 19, 4, 3, 3, {3, 2, 1, 1}}));
+        ConvCase{2, 3, 11, 19, 4, 3, 3, {3, 2, 1, 1}},
+        // 1x1 strided without padding: the input gradient written pixel by pixel, no col2im sums.
+        ConvCase{2, 3, 7, 10, 4, 1, 1, {3, 3, 0, 0}},
+        ConvCase{2, 3, 6, 21, 4, 1, 1, {1, 2, 0, 0}}));
 
 // Winograd's 4x4 tiles (16 channels on rows of 32 and more) are not exact on small integers (its
 // filter transform has sixths): against the direct loops on floats, forward and input gradient.
