@@ -1,6 +1,7 @@
 // conv2d forward, backward-data and backward-filter on the ResNet-20 (CIFAR) layer shapes, batch
-// 128. Names match bench/torch_conv.py (PyTorch CPU, 2 threads) so the two can be compared
-// directly: BM_conv2d_{fwd,bwd_data,bwd_filter}/{cpu,cuda}/n128_c<C>_h<H>_k<K>_r<R>_s<stride>.
+// 128, and one shape of each class of the ImageNet ResNets, batch 8. Names match
+// bench/torch_conv.py (PyTorch CPU, 2 threads) so the two can be compared directly:
+// BM_conv2d_{fwd,bwd_data,bwd_filter}/{cpu,cuda}/n<N>_c<C>_h<H>_k<K>_r<R>_s<stride>.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -16,21 +17,36 @@ using bmc::DType;
 using bmc::Tensor;
 
 struct ConvShape {
-  int c, h, k, r, stride;
+  int n, c, h, k, r, stride;
   int pad() const { return r / 2; }
 };
 
-// Stem, the three stages' 3x3 convs, the stride-2 3x3 stage entries and the 1x1 stride-2 shortcuts.
 constexpr ConvShape kShapes[] = {
-    {3, 32, 16, 3, 1},  {16, 32, 16, 3, 1}, {16, 32, 32, 3, 2}, {16, 32, 32, 1, 2},
-    {32, 16, 32, 3, 1}, {32, 16, 64, 3, 2}, {32, 16, 64, 1, 2}, {64, 8, 64, 3, 1},
+    // ResNet-20: the stem, the three stages' 3x3 convs, the stride-2 3x3 stage entries and the
+    // 1x1 stride-2 shortcuts.
+    {128, 3, 32, 16, 3, 1},
+    {128, 16, 32, 16, 3, 1},
+    {128, 16, 32, 32, 3, 2},
+    {128, 16, 32, 32, 1, 2},
+    {128, 32, 16, 32, 3, 1},
+    {128, 32, 16, 64, 3, 2},
+    {128, 32, 16, 64, 1, 2},
+    {128, 64, 8, 64, 3, 1},
+    // ImageNet ResNets: the 7x7 stride-2 stem, 3x3 at the first and third stages, their stride-2
+    // entries (the second one to 7x7), a 1x1 stride-2 shortcut and ResNet-50's 1x1 reduction.
+    {8, 3, 224, 64, 7, 2},
+    {8, 64, 56, 64, 3, 1},
+    {8, 64, 56, 128, 3, 2},
+    {8, 64, 56, 128, 1, 2},
+    {8, 256, 14, 256, 3, 1},
+    {8, 256, 14, 512, 3, 2},
+    {8, 256, 56, 64, 1, 1},
 };
-constexpr int kBatch = 128;
 
 enum class Pass { Forward, BackwardData, BackwardFilter };
 
 std::string shape_name(const ConvShape& s) {
-  return "n" + std::to_string(kBatch) + "_c" + std::to_string(s.c) + "_h" + std::to_string(s.h) + "_k" +
+  return "n" + std::to_string(s.n) + "_c" + std::to_string(s.c) + "_h" + std::to_string(s.h) + "_k" +
          std::to_string(s.k) + "_r" + std::to_string(s.r) + "_s" + std::to_string(s.stride);
 }
 
@@ -38,7 +54,7 @@ using bmc::bench::sync;
 
 void run_conv(benchmark::State& state, ConvShape s, Pass pass, Device device) {
   const bmc::ops::Conv2dParams p{s.stride, s.stride, s.pad(), s.pad()};
-  Tensor x = Tensor::full({kBatch, s.c, s.h, s.h}, 0.5f, device);
+  Tensor x = Tensor::full({s.n, s.c, s.h, s.h}, 0.5f, device);
   Tensor w = Tensor::full({s.k, s.c, s.r, s.r}, 0.25f, device);
   const bmc::Shape out = bmc::ops::conv2d_output_shape(x.shape(), w.shape(), p);
   Tensor y(out, DType::F32, device), dy = Tensor::full(out, 0.1f, device);

@@ -1,4 +1,5 @@
-"""PyTorch CPU reference for bench/bench_conv.cpp: the same ResNet-20 conv shapes (batch 128),
+"""PyTorch CPU reference for bench/bench_conv.cpp: the same ResNet-20 (batch 128) and ImageNet
+ResNet (batch 8) conv shapes,
 2 threads, printed as one JSON object {benchmark_name: seconds_per_iteration}.
 
 Run with Debian's python3-torch:  /usr/bin/python3 bench/torch_conv.py
@@ -10,18 +11,24 @@ import time
 
 import torch
 
-# (name, C, H, K, R, stride, pad): must match kShapes in bench/bench_conv.cpp.
+# (N, C, H, K, R, stride, pad): must match kShapes in bench/bench_conv.cpp.
 SHAPES = [
-    ("n128_c3_h32_k16_r3_s1", 3, 32, 16, 3, 1, 1),
-    ("n128_c16_h32_k16_r3_s1", 16, 32, 16, 3, 1, 1),
-    ("n128_c16_h32_k32_r3_s2", 16, 32, 32, 3, 2, 1),
-    ("n128_c16_h32_k32_r1_s2", 16, 32, 32, 1, 2, 0),
-    ("n128_c32_h16_k32_r3_s1", 32, 16, 32, 3, 1, 1),
-    ("n128_c32_h16_k64_r3_s2", 32, 16, 64, 3, 2, 1),
-    ("n128_c32_h16_k64_r1_s2", 32, 16, 64, 1, 2, 0),
-    ("n128_c64_h8_k64_r3_s1", 64, 8, 64, 3, 1, 1),
+    (128, 3, 32, 16, 3, 1, 1),
+    (128, 16, 32, 16, 3, 1, 1),
+    (128, 16, 32, 32, 3, 2, 1),
+    (128, 16, 32, 32, 1, 2, 0),
+    (128, 32, 16, 32, 3, 1, 1),
+    (128, 32, 16, 64, 3, 2, 1),
+    (128, 32, 16, 64, 1, 2, 0),
+    (128, 64, 8, 64, 3, 1, 1),
+    (8, 3, 224, 64, 7, 2, 3),
+    (8, 64, 56, 64, 3, 1, 1),
+    (8, 64, 56, 128, 3, 2, 1),
+    (8, 64, 56, 128, 1, 2, 0),
+    (8, 256, 14, 256, 3, 1, 1),
+    (8, 256, 14, 512, 3, 2, 1),
+    (8, 256, 56, 64, 1, 1, 0),
 ]
-BATCH = 128
 
 
 def seconds_per_iter(fn, min_time=0.2, rounds=3):
@@ -48,8 +55,9 @@ def main():
     torch.set_num_threads(2)
     results = {}
     with torch.no_grad():
-        for name, c, h, k, r, stride, pad in SHAPES:
-            x = torch.rand(BATCH, c, h, h) * 2 - 1
+        for n, c, h, k, r, stride, pad in SHAPES:
+            name = f"n{n}_c{c}_h{h}_k{k}_r{r}_s{stride}"
+            x = torch.rand(n, c, h, h) * 2 - 1
             w = torch.rand(k, c, r, r) * 2 - 1
             y = torch.nn.functional.conv2d(x, w, None, stride, pad)
             dy = torch.rand_like(y)
