@@ -138,25 +138,56 @@ std::vector<float> flipped_filter(const float* w, int k, const ConvGeometry& g) 
 // over the pixels instead, and im2col + OpenBLAS is left for what that does not fit.
 bool filter_gradient_in_place(const ConvGeometry& g) { return int64_t{g.s} * g.c >= 16; }
 
-std::vector<int64_t> filter_row_offsets(const ConvGeometry& g) {
-  const int64_t wp = g.w + 2 * g.pad_w, pq = g.col_cols();
-  std::vector<int64_t> offsets(static_cast<size_t>(g.r * pq));
+// Images per filter-gradient GEMM: one, unless the partial outgrows L2 (ImageNet ResNets' later
+// layers: 4.7 MB at 512 x 256 x 3 x 3) while an image has few pixels (49 at 7x7). Each GEMM loads
+// and stores the partial once, so with one image at a time the partial's traffic, not the
+// multiply-adds, bound it; side by side, enough images to fill one inner block of the GEMM.
+// The pixels still run image by image in order: the same chains of multiply-adds.
+constexpr int64_t kPartialInCacheFloats = 256 * 1024;
+constexpr int64_t kGroupPixels = 256;
+
+int filter_gradient_group(const ConvGeometry& g, int64_t w_size) {
+  if (w_size <= kPartialInCacheFloats || g.col_cols() >= kGroupPixels) return 1;
+  return static_cast<int>(kGroupPixels / g.col_cols());
+}
+
+// Per filter row r, the channels-last offset of pixel j of image i of a group: (R, group * PQ),
+// the images' padded channels-last copies `image_size` apart.
+std::vector<int64_t> filter_row_offsets(const ConvGeometry& g, int group, int64_t image_size) {
+  const int64_t wp = g.w + 2 * g.pad_w, pq = g.col_cols(), columns = group * pq;
+  std::vector<int64_t> offsets(static_cast<size_t>(g.r * columns));
   for (int r = 0; r < g.r; ++r)
-    for (int p = 0; p < g.p; ++p)
-      for (int q = 0; q < g.q; ++q)
-        offsets[r * pq + int64_t{p} * g.q + q] = ((int64_t{p} * g.stride_h + r) * wp + int64_t{q} * g.stride_w) * g.c;
+    for (int i = 0; i < group; ++i)
+      for (int p = 0; p < g.p; ++p)
+        for (int q = 0; q < g.q; ++q)
+          offsets[r * columns + i * pq + int64_t{p} * g.q + q] =
+              i * image_size + ((int64_t{p} * g.stride_h + r) * wp + int64_t{q} * g.stride_w) * g.c;
   return offsets;
 }
 
-// partial (R, K, S*C) += the filter gradient of one image, dy_n packed into `dy_panels`.
-void accumulate_filter_gradient(float* partial, const float* xn, const float* dyn, float* dy_panels, int k,
-                                const std::vector<int64_t>& offsets, const ConvGeometry& g) {
-  const int64_t pq = g.col_cols(), row_taps = int64_t{g.s} * g.c;
-  pack_gemm_panels(dy_panels, dyn, k, pq, pq, 1);
-  const float* image = padded_channels_last(xn, g);
+// partial (R, K, S*C) += the filter gradient of `images` consecutive images (at most the group
+// the offsets were made for), their dy side by side packed into `dy_panels`.
+void accumulate_filter_gradient(float* partial, const float* x, const float* dy, int images, float* dy_panels, int k,
+                                const std::vector<int64_t>& offsets, int group, const ConvGeometry& g) {
+  const int64_t pq = g.col_cols(), row_taps = int64_t{g.s} * g.c, columns = images * pq;
+  const int64_t x_image = int64_t{g.c} * g.h * g.w, y_image = int64_t{k} * pq;
+  if (images == 1) {
+    pack_gemm_panels(dy_panels, dy, k, pq, pq, 1);
+  } else {
+    // Image i's dy is columns [i PQ, (i + 1) PQ) of each panel.
+    thread_local std::vector<float> one;
+    one.resize(static_cast<size_t>(gemm_panels_size(k, pq)));
+    for (int i = 0; i < images; ++i) {
+      pack_gemm_panels(one.data(), dy + i * y_image, k, pq, pq, 1);
+      for (int64_t p = 0; p * kGemmPanelRows < k; ++p)
+        std::memcpy(dy_panels + (p * columns + i * pq) * kGemmPanelRows, one.data() + p * pq * kGemmPanelRows,
+                    sizeof(float) * pq * kGemmPanelRows);
+    }
+  }
+  const float* image = padded_channels_last(x, images, x_image, g);
   for (int r = 0; r < g.r; ++r)
-    small_gemm_rows(k, row_taps, pq, dy_panels, image, offsets.data() + r * pq, partial + r * k * row_taps, row_taps,
-                    true);
+    small_gemm_rows(k, row_taps, columns, dy_panels, image, offsets.data() + r * group * pq, partial + r * k * row_taps,
+                    row_taps, true);
 }
 
 // The backward pass splits the batch into chunks of consecutive images, each with its own
@@ -372,7 +403,9 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const bool dw_in_place = dw && g_conv_gemm == ConvGemm::Own && !dw_by_winograd && filter_gradient_in_place(d.g);
   const bool dw_narrow = dw && g_conv_gemm == ConvGemm::Own && !dw_by_winograd && !dw_in_place && !d.pointwise() &&
                          narrow_filter_gradient_fits(d.g);
-  const std::vector<int64_t> dw_offsets = dw_in_place ? filter_row_offsets(d.g) : std::vector<int64_t>();
+  const int dw_group = dw_in_place ? filter_gradient_group(d.g, w_size) : 1;
+  const std::vector<int64_t> dw_offsets =
+      dw_in_place ? filter_row_offsets(d.g, dw_group, padded_channels_last_size(d.g)) : std::vector<int64_t>();
   // dx through col2im: on small images the column gradients of several images are one product
   // (as in the forward), their dy gathered side by side.
   const bool dx_by_col2im = dx && !d.pointwise() && !dx_by_convolution && !dx_by_winograd && !dx_by_parity;
@@ -382,7 +415,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   // Per thread: the column matrix of x (dw on OpenBLAS) or dy_n in panels (dw in place), then the
   // column gradient and the gathered dy (dx through col2im).
   const int64_t dw_buffer = !dw || dw_by_winograd ? 0
-                            : dw_in_place          ? gemm_panels_size(k, pq)
+                            : dw_in_place          ? gemm_panels_size(k, int64_t{dw_group} * pq)
                             : d.pointwise() || dw_narrow ? 0
                                                          : col_size;
   const int64_t dcol_buffer = dx_by_col2im ? d.taps() * dx_columns + (dx_images > 1 ? k * dx_columns : 0) : 0;
@@ -436,11 +469,9 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
       parity_input_gradient_image(dx + n * d.x_image(), dyn, parity_dx);
     else if (dx && d.pointwise())  // dx_n (C, HW) = w^T (C, K) * dy_n (K, HW)
       input_gradient_gemm(dyn, pq, dx + n * d.x_image());
-    if (dw_in_place) {
-      accumulate_filter_gradient(dw_share, xn, dyn, col_x, k, dw_offsets, d.g);
-    } else if (dw_narrow) {
+    if (dw_narrow) {
       accumulate_narrow_filter_gradient(dw_share, padded_image(xn, d.g), dyn, k, d.g);
-    } else if (dw_share) {
+    } else if (dw_share && !dw_in_place) {  // in place, it is the chunk loop's, by groups of images
       const float* col = xn;
       if (!d.pointwise()) {
         im2col(col_x, xn, d.g);
@@ -464,7 +495,13 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
     if (dw_by_winograd)
       winograd_filter_gradient_accumulate(partial, x + first * d.x_image(), dy + first * d.y_image(), end - first,
                                           d.g.c, k, d.g.h, d.g.w);
-    for (int n = first; n < end; ++n) backward_image(n, col_x, dw_by_winograd ? nullptr : partial);
+    for (int n0 = first; n0 < end; n0 += dw_group) {
+      const int images = std::min(dw_group, end - n0);
+      for (int n = n0; n < n0 + images; ++n) backward_image(n, col_x, dw_by_winograd ? nullptr : partial);
+      if (dw_in_place)
+        accumulate_filter_gradient(partial, x + n0 * d.x_image(), dy + n0 * d.y_image(), images, col_x, k, dw_offsets,
+                                   dw_group, d.g);
+    }
   }
   if (!dw) return;
   if (dw_by_winograd) {

@@ -125,20 +125,36 @@ void transpose8x8(float* __restrict out, int64_t out_stride, const float* __rest
 
 }  // namespace
 
-const float* padded_channels_last(const float* x, const ConvGeometry& g) {
+namespace {
+
+// One image x (C, H, W) into `padded` (Hp, Wp, C), its padding already zero.
+void fill_channels_last(float* padded, const float* x, const ConvGeometry& g) {
   const int wp = g.w + 2 * g.pad_w;
   const int64_t plane = int64_t{g.h} * g.w;
-  thread_local std::vector<float> padded;
-  padded.assign(static_cast<size_t>(int64_t{g.h + 2 * g.pad_h} * wp * g.c), 0.0f);
   const int c8 = g.c / 8 * 8, w8 = g.w / 8 * 8;
   for (int h = 0; h < g.h; ++h) {
-    float* out_row = padded.data() + (int64_t{h + g.pad_h} * wp + g.pad_w) * g.c;
+    float* out_row = padded + (int64_t{h + g.pad_h} * wp + g.pad_w) * g.c;
     const float* in_row = x + int64_t{h} * g.w;
     for (int c = 0; c < c8; c += 8)
       for (int w = 0; w < w8; w += 8) transpose8x8(out_row + int64_t{w} * g.c + c, g.c, in_row + c * plane + w, plane);
     for (int w = 0; w < g.w; ++w)
       for (int c = w < w8 ? c8 : 0; c < g.c; ++c) out_row[int64_t{w} * g.c + c] = in_row[c * plane + w];
   }
+}
+
+}  // namespace
+
+int64_t padded_channels_last_size(const ConvGeometry& g) {
+  return int64_t{g.h + 2 * g.pad_h} * (g.w + 2 * g.pad_w) * g.c;
+}
+
+const float* padded_channels_last(const float* x, const ConvGeometry& g) { return padded_channels_last(x, 1, 0, g); }
+
+const float* padded_channels_last(const float* x, int images, int64_t image_stride, const ConvGeometry& g) {
+  const int64_t size = padded_channels_last_size(g);
+  thread_local std::vector<float> padded;
+  padded.assign(static_cast<size_t>(images * size), 0.0f);
+  for (int i = 0; i < images; ++i) fill_channels_last(padded.data() + i * size, x + i * image_stride, g);
   return padded.data();
 }
 

@@ -24,6 +24,10 @@ const float* padded_image(const float* x, const ConvGeometry& g);
 // x (C, H, W) copied into a zero-padded channels-last image (H + 2 pad_h, W + 2 pad_w, C), in a
 // buffer of the calling thread (valid until its next call).
 const float* padded_channels_last(const float* x, const ConvGeometry& g);
+// The same for `images` images image_stride apart, one after the other, each
+// padded_channels_last_size(g) floats.
+const float* padded_channels_last(const float* x, int images, int64_t image_stride, const ConvGeometry& g);
+int64_t padded_channels_last_size(const ConvGeometry& g);
 
 // col: (C*R*S, P*Q) written; taps that fall into the padding are 0.  x: (C, H, W).
 void im2col(float* col, const float* x, const ConvGeometry& g);

@@ -245,7 +245,11 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{2, 3, 11, 19, 4, 3, 3, {3, 2, 1, 1}},
         // 1x1 strided without padding: the input gradient written pixel by pixel, no col2im sums.
         ConvCase{2, 3, 7, 10, 4, 1, 1, {3, 3, 0, 0}},
-        ConvCase{2, 3, 6, 21, 4, 1, 1, {1, 2, 0, 0}}));
+        ConvCase{2, 3, 6, 21, 4, 1, 1, {1, 2, 0, 0}},
+        // Filters beyond L2 on small images: the filter gradient over groups of images side by
+        // side (the chunks' 3 and 4 images).
+        ConvCase{24, 600, 2, 2, 500, 1, 1, {2, 2, 0, 0}},
+        ConvCase{20, 300, 3, 3, 100, 3, 3, {2, 2, 1, 1}}));
 
 // Winograd's 4x4 tiles (16 channels on rows of 32 and more) are not exact on small integers (its
 // filter transform has sixths): against the direct loops on floats, forward and input gradient.
