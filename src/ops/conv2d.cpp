@@ -426,7 +426,6 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
   const int64_t partial_count = dw ? chunks : 0;
   Tensor scratch({threads * per_thread + partial_count * partial_size});
   float* partials = scratch.data<float>() + threads * per_thread;
-  std::memset(partials, 0, sizeof(float) * partial_count * partial_size);
   const BlasThreadLimit blas_limit(threads > 1 ? 1 : openblas_get_num_threads());
   // out (C*R*S, n) = w^T * g (K, n), both with row stride n.
   auto input_gradient_gemm = [&](const float* g, int64_t n, float* out) {
@@ -492,6 +491,7 @@ void conv2d_backward_cpu(float* dx, float* dw, const float* dy, const float* x, 
         winograd_convolve(dx + n0 * d.x_image(), dy + n0 * d.y_image(), std::min(dx_group, end - n0), dx_filter,
                           d.g.h, d.g.w);
     float* partial = dw ? partials + chunk * partial_size : nullptr;
+    if (partial) std::memset(partial, 0, sizeof(float) * partial_size);  // by the chunk's thread, while it is hot
     if (dw_by_winograd)
       winograd_filter_gradient_accumulate(partial, x + first * d.x_image(), dy + first * d.y_image(), end - first,
                                           d.g.c, k, d.g.h, d.g.w);
