@@ -150,6 +150,20 @@ int64_t padded_channels_last_size(const ConvGeometry& g) {
 
 const float* padded_channels_last(const float* x, const ConvGeometry& g) { return padded_channels_last(x, 1, 0, g); }
 
+const float* sampled_channels_last(const float* x, int images, int64_t image_stride, const ConvGeometry& g) {
+  const int64_t size = int64_t{g.p} * g.q * g.c, plane = int64_t{g.h} * g.w;
+  thread_local std::vector<float> sampled;
+  sampled.resize(static_cast<size_t>(images * size));
+  for (int i = 0; i < images; ++i)
+    for (int p = 0; p < g.p; ++p)
+      for (int q = 0; q < g.q; ++q) {
+        const float* in = x + i * image_stride + int64_t{p} * g.stride_h * g.w + int64_t{q} * g.stride_w;
+        float* __restrict out = sampled.data() + i * size + (int64_t{p} * g.q + q) * g.c;
+        for (int c = 0; c < g.c; ++c) out[c] = in[c * plane];
+      }
+  return sampled.data();
+}
+
 const float* padded_channels_last(const float* x, int images, int64_t image_stride, const ConvGeometry& g) {
   const int64_t size = padded_channels_last_size(g);
   thread_local std::vector<float> padded;

@@ -28,6 +28,9 @@ const float* padded_channels_last(const float* x, const ConvGeometry& g);
 // padded_channels_last_size(g) floats.
 const float* padded_channels_last(const float* x, int images, int64_t image_stride, const ConvGeometry& g);
 int64_t padded_channels_last_size(const ConvGeometry& g);
+// For a 1x1 filter without padding: only the pixels it reads, (P, Q, C) per image, pixel (p, q)
+// being x's (p stride_h, q stride_w); a quarter of the image at stride 2.
+const float* sampled_channels_last(const float* x, int images, int64_t image_stride, const ConvGeometry& g);
 
 // col: (C*R*S, P*Q) written; taps that fall into the padding are 0.  x: (C, H, W).
 void im2col(float* col, const float* x, const ConvGeometry& g);
