@@ -6,7 +6,11 @@ CUDA_HOME  ?= /usr/local/cuda
 NVCC       ?= $(shell command -v nvcc 2>/dev/null || { [ -x $(CUDA_HOME)/bin/nvcc ] && echo $(CUDA_HOME)/bin/nvcc; })
 CUDA_ARCH  ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
 BUILD      ?= build
-OPT        ?= -O3 -march=native
+OPT        ?= -O3
+# The instruction set everything is built for: the x86-64-v2 baseline, so one binary runs on any
+# x86 machine of the last fifteen years. The convolution kernels are built a second and third time
+# for AVX2 and AVX-512 and chosen at run time (core/cpu_isa.h).
+BASE_ARCH  ?= $(if $(filter x86_64%,$(shell $(CXX) -dumpmachine 2>/dev/null)),-march=x86-64-v2)
 
 # Parallel by default (one job per core); `make -j1` overrides.
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
@@ -26,7 +30,7 @@ MPI_DIR  := /usr/lib/x86_64-linux-gnu/openmpi
 
 CPPFLAGS := -I. -Isrc -isystem $(BLAS_INC) -isystem $(MPI_DIR)/include -DBMC_HAS_CUDA=$(HAS_CUDA) -MMD -MP
 # -Wno-restrict: g++ 12 false positive in std::string at -O3 (GCC bug 105329).
-CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-restrict -ffp-contract=off -fopenmp
+CXXFLAGS := -std=c++20 $(OPT) $(BASE_ARCH) -g -Wall -Wextra -Werror -Wno-restrict -ffp-contract=off -fopenmp
 LDLIBS   := -fopenmp -L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB) -l:libopenblas.so.0 -ljpeg -lz -lpthread \
             -L$(MPI_DIR)/lib -Wl,-rpath,$(MPI_DIR)/lib -lmpi
 ifeq ($(HAS_CUDA),1)
@@ -42,19 +46,27 @@ EMUFLAGS := -x c++ -DBMC_EMU -include kernels/emu/emu.h
 LIB_DIRS      := src/core src/dist src/ops src/nn src/optim src/io src/train src/compress datasets models
 LIB_SRC_ALL   := $(shell find $(LIB_DIRS) -name '*.cpp' 2>/dev/null | sort)
 CUDA_HOST_SRC := $(filter %_cuda.cpp src/core/cuda_%.cpp,$(LIB_SRC_ALL))
-LIB_SRC       := $(if $(filter 1,$(HAS_CUDA)),$(LIB_SRC_ALL),$(filter-out $(CUDA_HOST_SRC),$(LIB_SRC_ALL)))
+LIB_SRC_ANY   := $(if $(filter 1,$(HAS_CUDA)),$(LIB_SRC_ALL),$(filter-out $(CUDA_HOST_SRC),$(LIB_SRC_ALL)))
+# Built once per instruction set, each copy in its own namespace (core/isa_target.h): the CPU
+# convolution and the kernels under it, and the tests that call those kernels directly.
+ISA_NAMES     := generic avx2 avx512
+ISA_SRC       := src/ops/conv2d_cpu.cpp src/ops/im2col.cpp src/ops/narrow_filter_gradient.cpp \
+                 src/ops/parity_input_gradient.cpp src/ops/small_gemm.cpp src/ops/winograd.cpp
+ISA_TEST_SRC  := tests/ops/test_pairs.cpp tests/ops/test_small_gemm.cpp tests/ops/test_winograd.cpp
+LIB_SRC       := $(filter-out $(ISA_SRC),$(LIB_SRC_ANY))
 KERNEL_CU     := $(sort $(wildcard kernels/*.cu))
 CLI_SRC       := $(sort $(wildcard src/cli/*.cpp))
-TEST_SRC      := $(shell find tests -name '*.cpp' | sort) kernels/emu/emu.cpp
+TEST_SRC      := $(filter-out $(ISA_TEST_SRC),$(shell find tests -name '*.cpp' | sort)) kernels/emu/emu.cpp
 BENCH_SRC     := $(sort $(wildcard bench/*.cpp))
 # Shared cores: every kernels/*.cuh except the device-only wrappers used by .cu files.
 CORE_HEADERS  := $(filter-out kernels/device_compat.cuh kernels/launch.cuh kernels/mma.cuh kernels/block_fixed_sum.cuh,$(sort $(wildcard kernels/*.cuh)))
 
-LIB_OBJ   := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o)
+isa_objects = $(foreach isa,$(ISA_NAMES),$(patsubst %.cpp,$(BUILD)/isa/$(isa)/%.o,$(1)))
+LIB_OBJ   := $(LIB_SRC:%.cpp=$(BUILD)/obj/%.o) $(call isa_objects,$(ISA_SRC))
 CUDA_OBJ  := $(if $(filter 1,$(HAS_CUDA)),$(KERNEL_CU:%.cu=$(BUILD)/cuda/%.o))
 EMU_OBJ   := $(KERNEL_CU:%.cu=$(BUILD)/emu/%.o)
 CLI_OBJ   := $(CLI_SRC:%.cpp=$(BUILD)/obj/%.o)
-TEST_OBJ  := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o)
+TEST_OBJ  := $(TEST_SRC:%.cpp=$(BUILD)/obj/%.o) $(call isa_objects,$(ISA_TEST_SRC))
 BENCH_OBJ := $(BENCH_SRC:%.cpp=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/libbmc.a
 DEPS_OK   := $(BUILD)/.deps-ok
@@ -73,7 +85,7 @@ help:
 	@echo "make gpu-check-plan  what gpu-check would run, counted here (any machine)"
 	@echo "make check      header self-containment of kernels/*.cuh (g++ -fsyntax-only)"
 	@echo "make clean      remove build/"
-	@echo "variables: CUDA_ARCH='-gencode ...'  OPT='-O0 -g'  BUILD=dir  NVCC=path"
+	@echo "variables: CUDA_ARCH='-gencode ...'  OPT='-O0 -g'  BASE_ARCH='-march=x86-64'  BUILD=dir  NVCC=path"
 
 deps: $(DEPS_OK)
 $(DEPS_OK): scripts/install-deps.sh
@@ -88,6 +100,10 @@ $(TEST_OBJ): CPPFLAGS += -DBMC_SOURCE_DIR='"$(CURDIR)"' -DBMC_CLI_PATH='"$(abspa
 # values are the same: the flag allows speculation, not other results.
 $(BUILD)/obj/src/ops/bsq.o: CXXFLAGS += -fno-trapping-math
 
+# The batch norm's four-double vectors stay inside that file (its helpers have internal linkage),
+# so g++'s note that their ABI differs between builds with and without AVX does not apply.
+$(BUILD)/obj/src/ops/batch_norm.o: CXXFLAGS += -Wno-psabi
+
 # ---- compile -----------------------------------------------------------------------------------
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_OK)
 	@mkdir -p $(@D)
@@ -101,10 +117,11 @@ GIT_DIRTY  := $(shell git status --porcelain --untracked-files=no 2>/dev/null | 
 BUILD_INFO_STAMP := $(BUILD)/.build-info
 $(BUILD_INFO_STAMP): FORCE
 	@mkdir -p $(@D)
-	@echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT)' | cmp -s - $@ || echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT)' > $@
+	@echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT) $(BASE_ARCH)' | cmp -s - $@ || \
+	  echo '$(GIT_COMMIT) $(GIT_DIRTY) $(OPT) $(BASE_ARCH)' > $@
 $(BUILD)/obj/src/io/provenance.o: $(BUILD_INFO_STAMP)
 $(BUILD)/obj/src/io/provenance.o: CPPFLAGS += -DBMC_GIT_COMMIT='"$(GIT_COMMIT)"' -DBMC_GIT_DIRTY=$(GIT_DIRTY) \
-                                             -DBMC_BUILD_FLAGS='"$(OPT)"'
+                                             -DBMC_BUILD_FLAGS='"$(OPT) $(BASE_ARCH)"'
 
 # nvcc objects depend on the target architectures: a stamp rewritten only when CUDA_ARCH changes,
 # so a build folder reused with another CUDA_ARCH recompiles its kernels.
@@ -117,6 +134,17 @@ $(BUILD)/cuda/%.o: %.cu $(ARCH_STAMP) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	@echo "  NVCC  $<"
 	@$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+# One copy of an ISA source per instruction set: BMC_ISA_LEVEL picks its namespace and target.
+define isa_compile_rule
+$(BUILD)/isa/$(1)/%.o: %.cpp | $$(DEPS_OK)
+	@mkdir -p $$(@D)
+	@echo "  CXX   $$< ($(1))"
+	@$$(CXX) $$(CPPFLAGS) $$(CXXFLAGS) -DBMC_ISA_LEVEL=$(2) -c $$< -o $$@
+endef
+$(eval $(call isa_compile_rule,generic,0))
+$(eval $(call isa_compile_rule,avx2,1))
+$(eval $(call isa_compile_rule,avx512,2))
 
 $(BUILD)/emu/%.o: %.cu | $(DEPS_OK)
 	@mkdir -p $(@D)

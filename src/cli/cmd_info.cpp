@@ -1,12 +1,12 @@
 // `bmc info`: devices, CUDA/cuDNN/cuBLAS versions (or why the CUDA backend is unavailable),
-// CPU threads, the BLAS in use and the vector instructions of bmc's own convolution GEMM.
+// CPU threads, the BLAS in use and the instruction set of bmc's own CPU kernels (core/cpu_isa.h).
 #include <cstdio>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/cpu_isa.h"
 #include "core/system_info.h"
 #include "core/version.h"
-#include "ops/small_gemm.h"
 
 namespace bmc::cli {
 
@@ -15,8 +15,8 @@ int run_info(const std::vector<std::string>& argv) {
   if (!args.parse(argv)) return 0;
   const SystemInfo info = system_info();
   std::printf("bmc %s\n", kVersion);
-  std::printf("cpu backend:  available, %d OpenMP threads, BLAS %s, convolution GEMM %s\n", info.cpu_threads,
-              info.blas.c_str(), ops::small_gemm_isa());
+  std::printf("cpu backend:  available, %d OpenMP threads, BLAS %s, %s kernels (this CPU runs up to %s)\n",
+              info.cpu_threads, info.blas.c_str(), cpu_isa_name(cpu_isa()), cpu_isa_name(best_cpu_isa()));
   if (!info.cuda_compiled) {
     std::printf("cuda backend: unavailable: %s\n", info.cuda_unavailable_reason.c_str());
     return 0;

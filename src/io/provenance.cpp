@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/cpu_isa.h"
 #include "core/system_info.h"
 #include "core/version.h"
 
@@ -42,23 +43,6 @@ nlohmann::json isa_offered() {
   return isa;
 }
 
-nlohmann::json isa_assumed() {
-  nlohmann::json isa = nlohmann::json::array();
-#if defined(__AVX2__)
-  isa.push_back("avx2");
-#endif
-#if defined(__FMA__)
-  isa.push_back("fma");
-#endif
-#if defined(__AVX512F__)
-  isa.push_back("avx512f");
-#endif
-#if defined(__AVX512VNNI__)
-  isa.push_back("avx512vnni");
-#endif
-  return isa;
-}
-
 }  // namespace
 
 nlohmann::json provenance() {
@@ -79,14 +63,14 @@ nlohmann::json provenance() {
           {"blas", s.blas},
           {"cpu_model", cpu_model()},
           {"cpu_isa", isa_offered()},
-          {"build_isa", isa_assumed()},
+          {"kernel_isa", cpu_isa_name(cpu_isa())},
           {"gpus", gpus},
           {"threads", omp_get_max_threads()}};
 }
 
 std::vector<std::string> provenance_differences(const nlohmann::json& a, const nlohmann::json& b) {
   std::vector<std::string> out;
-  for (const char* key : {"git_commit", "git_dirty", "compiler", "build_flags", "blas", "cpu_model", "build_isa",
+  for (const char* key : {"git_commit", "git_dirty", "compiler", "build_flags", "blas", "cpu_model", "kernel_isa",
                           "threads", "gpus", "cudnn", "cublas"}) {
     const auto va = a.find(key), vb = b.find(key);
     const nlohmann::json x = va == a.end() ? nlohmann::json() : *va, y = vb == b.end() ? nlohmann::json() : *vb;
@@ -99,14 +83,11 @@ std::string provenance_line(const nlohmann::json& p) {
   auto str = [&](const char* k) { return p.contains(k) && p[k].is_string() ? p[k].get<std::string>() : std::string("?"); };
   std::string commit = str("git_commit").substr(0, 10);
   if (p.value("git_dirty", false)) commit += ", dirty";
-  std::string isa = "scalar";
-  if (p.contains("build_isa") && p["build_isa"].is_array() && !p["build_isa"].empty())
-    isa = p["build_isa"].back().get<std::string>();
   std::string gpus;
   if (p.contains("gpus") && p["gpus"].is_array())
     for (const auto& g : p["gpus"]) gpus += ", " + g.get<std::string>();
-  return "bmc " + str("bmc_version") + " (" + commit + "), " + str("compiler") + ", " + str("cpu_model") + ", built for " +
-         isa + ", " + std::to_string(p.value("threads", 0)) + " threads" + gpus;
+  return "bmc " + str("bmc_version") + " (" + commit + "), " + str("compiler") + ", " + str("cpu_model") + ", " +
+         str("kernel_isa") + " kernels, " + std::to_string(p.value("threads", 0)) + " threads" + gpus;
 }
 
 }  // namespace bmc::io

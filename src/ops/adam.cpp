@@ -4,11 +4,12 @@
 #include "ops/adam_cuda.h"
 #endif
 
+#include "core/vector_loops.h"
 #include "ops/check.h"
 
 namespace bmc::ops {
 
-void adam_step(Tensor& w, Tensor& m, Tensor& v, Tensor& vmax, const Tensor& g, const AdamHyper& hyper) {
+BMC_VECTOR_LOOPS void adam_step(Tensor& w, Tensor& m, Tensor& v, Tensor& vmax, const Tensor& g, const AdamHyper& hyper) {
   check_dtype("adam_step", "w", w, DType::F32);
   for (const auto& [name, t] : {std::pair<const char*, const Tensor*>{"m", &m}, {"v", &v}, {"vmax", &vmax}, {"g", &g}})
     check_shape("adam_step", name, *t, w.shape());

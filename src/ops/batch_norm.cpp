@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/vector_loops.h"
 #include "kernels/activation.cuh"
 #include "kernels/elementwise.cuh"
 #include "ops/check.h"
@@ -22,7 +23,7 @@ ChannelAffine channel_affine(double mean, double invstd, float gamma, float beta
   return {scale, beta - mean * scale};
 }
 
-void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu) {
+BMC_VECTOR_LOOPS void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAffine& t, bool relu) {
   // In float, as PyTorch's: in double (converting every element there and back) this row was
   // 4% of a cifar_resnet_20 eval. y may be x (in place): each element is read before it is
   // written, so vectors are safe, and without the pragma GCC kept this loop scalar for fear of
@@ -37,7 +38,7 @@ void batch_norm_affine_row(float* y, const float* x, int64_t n, const ChannelAff
   }
 }
 
-void batch_norm_affine_add_relu_row(float* y, const float* r, int64_t n, const ChannelAffine& t) {
+BMC_VECTOR_LOOPS void batch_norm_affine_add_relu_row(float* y, const float* r, int64_t n, const ChannelAffine& t) {
   const float scale = static_cast<float>(t.scale), shift = static_cast<float>(t.shift);
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] = bmc::relu(add_value(y[i] * scale + shift, r[i]));
@@ -70,7 +71,7 @@ double eval_invstd(float running_var, float eps) { return 1.0 / std::sqrt(static
 // reproducible): one dependent double add per element cost more than the rest of batch norm.
 // Channels [c0, c1) walk their planes image by image, in address order (as the backward does):
 // sum[c] and sq[c] each over the images in order.
-void channel_sums(double* sum, const float* x, const BnDims& d, int64_t c0, int64_t c1) {
+BMC_VECTOR_LOOPS void channel_sums(double* sum, const float* x, const BnDims& d, int64_t c0, int64_t c1) {
   for (int64_t c = c0; c < c1; ++c) sum[c] = 0;
   for (int64_t o = 0; o < d.outer; ++o)
     for (int64_t c = c0; c < c1; ++c) {
@@ -82,7 +83,7 @@ void channel_sums(double* sum, const float* x, const BnDims& d, int64_t c0, int6
     }
 }
 
-void channel_squares(double* sq, const double* mean, const float* x, const BnDims& d, int64_t c0, int64_t c1) {
+BMC_VECTOR_LOOPS void channel_squares(double* sq, const double* mean, const float* x, const BnDims& d, int64_t c0, int64_t c1) {
   for (int64_t c = c0; c < c1; ++c) sq[c] = 0;
   for (int64_t o = 0; o < d.outer; ++o)
     for (int64_t c = c0; c < c1; ++c) {
@@ -112,7 +113,7 @@ Double4 load_double4(const float* p) {
 // y = (x - mean) * invstd * gamma + beta for channels [c0, c1), as y = x * a + b with t[c]'s a
 // and b; then y = relu(y) when `relu` (the ReLU after a batch norm in the same pass: the same
 // values as a ReLU run afterwards).
-void normalize_channels(float* y, const float* x, const BnDims& d, const ChannelAffine* t, int64_t c0, int64_t c1,
+BMC_VECTOR_LOOPS void normalize_channels(float* y, const float* x, const BnDims& d, const ChannelAffine* t, int64_t c0, int64_t c1,
                         bool relu) {
   for (int64_t o = 0; o < d.outer; ++o)
     for (int64_t c = c0; c < c1; ++c) {
@@ -227,7 +228,7 @@ struct Gradient {
 // Across shards (`across` set) M and both sums cover every shard; dgamma and dbeta get this
 // shard's sums.
 template <bool ThroughRelu>
-void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, Gradient<ThroughRelu> dy, const float* x,
+BMC_VECTOR_LOOPS void batch_norm_backward_cpu(float* dx, float* dgamma, float* dbeta, Gradient<ThroughRelu> dy, const float* x,
                              const float* gamma, const float* saved_mean, const float* saved_invstd,
                              const BnDims& d, const CrossShardSum* across) {
   const int64_t channels = d.channels;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/vector_loops.h"
 #include "kernels/bit_planes.cuh"
 #include "kernels/fixed_sum.cuh"
 #include "ops/check.h"
@@ -32,7 +33,7 @@ void check_scalar(const char* op, const char* name, const Tensor& t) {
 // as rows of kFixedSumLanes elements, lane t adding elements t, t + lanes, ... in order: the
 // additions of fixed_sum_chunk_host, in a loop that vectorizes.
 template <class Value>
-std::vector<float> chunk_sums(int64_t n, Value value) {
+BMC_VECTOR_LOOPS std::vector<float> chunk_sums(int64_t n, Value value) {
   const int64_t chunks = fixed_sum_chunks(n);
   std::vector<float> partials(static_cast<size_t>(chunks));
 #pragma omp parallel for schedule(static) if (chunks > 1)
@@ -55,7 +56,7 @@ std::vector<float> chunk_sums(int64_t n, Value value) {
 // - with kNorms, norms[i] = the chunk's sum of P_i^2 + Nn_i^2, lane t adding elements t, t + lanes,
 //   ... in order and then the tree: fixed_sum_chunk_host's additions.
 template <bool kWeights, bool kNorms>
-void plane_chunk(float* out, float* norms, const float* p, const float* q, int64_t n, int bits, float s, int64_t c) {
+BMC_VECTOR_LOOPS void plane_chunk(float* out, float* norms, const float* p, const float* q, int64_t n, int bits, float s, int64_t c) {
   const int64_t begin = c * kFixedSumChunk, count = std::min<int64_t>(kFixedSumChunk, n - begin);
   float acc[kFixedSumChunk];
   float lanes[kFixedSumLanes];
@@ -127,7 +128,7 @@ void bsq_forward(Tensor& w, const Tensor& pos, const Tensor& neg, const Tensor& 
   plane_pass<true, false>(w.data<float>(), pos, neg, scale.data<float>()[0]);
 }
 
-void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, const Tensor* mask, const Tensor& pos,
+BMC_VECTOR_LOOPS void bsq_backward(Tensor& dpos, Tensor& dneg, Tensor& dscale, const Tensor& g, const Tensor* mask, const Tensor& pos,
                   const Tensor& neg, const Tensor& scale, const Tensor& coef, bool ste) {
   const int64_t n = g.numel();
   check_planes("bsq_backward", pos, neg, n);
@@ -203,7 +204,7 @@ void bsq_forward_regularized(Tensor& w, Tensor& coef, Tensor& value, const Tenso
   regularizer_from(coef, value, partials, bits_of(pos), pos.dim(1), weight);
 }
 
-void bsq_codes(Tensor& codes, const Tensor& pos, const Tensor& neg) {
+BMC_VECTOR_LOOPS void bsq_codes(Tensor& codes, const Tensor& pos, const Tensor& neg) {
   const int64_t n = codes.numel();
   check_planes("bsq_codes", pos, neg, n);
   check_dtype("bsq_codes", "codes", codes, DType::I32);
@@ -216,7 +217,7 @@ void bsq_codes(Tensor& codes, const Tensor& pos, const Tensor& neg) {
   for (int64_t j = 0; j < n; ++j) out[j] = bit_plane_code(p, q, j, n, bits);
 }
 
-void bsq_write_codes(Tensor& pos, Tensor& neg, const Tensor& codes) {
+BMC_VECTOR_LOOPS void bsq_write_codes(Tensor& pos, Tensor& neg, const Tensor& codes) {
   const int64_t n = codes.numel();
   check_planes("bsq_write_codes", pos, neg, n);
   check_dtype("bsq_write_codes", "codes", codes, DType::I32);
@@ -234,7 +235,7 @@ void bsq_write_codes(Tensor& pos, Tensor& neg, const Tensor& codes) {
   for (int64_t j = 0; j < n; ++j) bit_plane_write_code(p, q, in[j], j, n, bits);
 }
 
-void bsq_latent_forward(Tensor& w, const Tensor& u, const Tensor& scale, int bits) {
+BMC_VECTOR_LOOPS void bsq_latent_forward(Tensor& w, const Tensor& u, const Tensor& scale, int bits) {
   check_dtype("bsq_latent_forward", "u", u, DType::F32);
   check_shape("bsq_latent_forward", "w", w, u.shape());
   check_scalar("bsq_latent_forward", "scale", scale);
@@ -268,7 +269,7 @@ void bsq_latent_backward(Tensor& du, Tensor& dscale, const Tensor& g, const Tens
   if (n > 0) dscale.data<float>()[0] = add_rn(dscale.data<float>()[0], total_of(partials));
 }
 
-void bsq_act_forward(Tensor& y, const Tensor& x, const Tensor& clip, int bits) {
+BMC_VECTOR_LOOPS void bsq_act_forward(Tensor& y, const Tensor& x, const Tensor& clip, int bits) {
   check_dtype("bsq_act_forward", "x", x, DType::F32);
   check_shape("bsq_act_forward", "y", y, x.shape());
   check_scalar("bsq_act_forward", "clip", clip);
@@ -291,7 +292,7 @@ void bsq_act_forward(Tensor& y, const Tensor& x, const Tensor& clip, int bits) {
   }
 }
 
-void bsq_act_backward(Tensor& dx, Tensor* dclip, const Tensor& dy, const Tensor& x, const Tensor& clip, bool pact) {
+BMC_VECTOR_LOOPS void bsq_act_backward(Tensor& dx, Tensor* dclip, const Tensor& dy, const Tensor& x, const Tensor& clip, bool pact) {
   check_dtype("bsq_act_backward", "dy", dy, DType::F32);
   check_shape("bsq_act_backward", "x", x, dy.shape());
   check_shape("bsq_act_backward", "dx", dx, dy.shape());

@@ -7,6 +7,7 @@
 #include "ops/relu_cuda.h"
 #endif
 
+#include "core/vector_loops.h"
 #include "kernels/activation.cuh"
 #include "kernels/elementwise.cuh"
 #include "ops/check.h"
@@ -17,12 +18,12 @@ namespace {
 
 constexpr int64_t kParallelThreshold = 65536;
 
-void add_cpu(float* y, const float* a, const float* b, int64_t n) {
+BMC_VECTOR_LOOPS void add_cpu(float* y, const float* a, const float* b, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = add_value(a[i], b[i]);
 }
 
-void add_relu_cpu(float* y, const float* a, const float* b, int64_t n) {
+BMC_VECTOR_LOOPS void add_relu_cpu(float* y, const float* a, const float* b, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = relu(add_value(a[i], b[i]));
 }
@@ -35,17 +36,17 @@ void add_relu_cuda(Tensor& y, const Tensor& a, const Tensor& b) {
 }
 #endif
 
-void axpy_cpu(float* y, float alpha, const float* x, int64_t n) {
+BMC_VECTOR_LOOPS void axpy_cpu(float* y, float alpha, const float* x, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = axpy_value(y[i], alpha, x[i]);
 }
 
-void scale_cpu(float* y, float alpha, int64_t n) {
+BMC_VECTOR_LOOPS void scale_cpu(float* y, float alpha, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = scale_value(y[i], alpha);
 }
 
-void clamp_cpu(float* y, float lo, float hi, int64_t n) {
+BMC_VECTOR_LOOPS void clamp_cpu(float* y, float lo, float hi, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) y[i] = clamp_value(y[i], lo, hi);
 }
@@ -103,7 +104,7 @@ void clamp(Tensor& y, float lo, float hi) {
   clamp_cpu(y.data<float>(), lo, hi, y.numel());
 }
 
-void add_channel_bias(Tensor& y, const Tensor& b) {
+BMC_VECTOR_LOOPS void add_channel_bias(Tensor& y, const Tensor& b) {
   check_dtype("add_channel_bias", "y", y, DType::F32);
   check_dtype("add_channel_bias", "b", b, DType::F32);
   BMC_CHECK(y.rank() >= 2 && b.rank() == 1 && b.dim(0) == y.dim(1), "add_channel_bias: bias ", b.describe(),

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/vector_loops.h"
 #include "ops/check.h"
 
 namespace bmc::ops {
@@ -37,7 +38,7 @@ void check_params(const char* op, const std::vector<QuantParams>& params) {
 
 }  // namespace
 
-void fake_quant_forward(Tensor& y, const Tensor& x, const std::vector<QuantParams>& params, int channel_axis) {
+BMC_VECTOR_LOOPS void fake_quant_forward(Tensor& y, const Tensor& x, const std::vector<QuantParams>& params, int channel_axis) {
   check_dtype("fake_quant_forward", "x", x, DType::F32);
   check_shape("fake_quant_forward", "y", y, x.shape());
   check_same_device("fake_quant_forward", {&y, &x});
@@ -63,7 +64,7 @@ void fake_quant_forward(Tensor& y, const Tensor& x, const std::vector<QuantParam
   }
 }
 
-void fake_quant_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const std::vector<QuantParams>& params,
+BMC_VECTOR_LOOPS void fake_quant_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const std::vector<QuantParams>& params,
                          int channel_axis) {
   check_dtype("fake_quant_backward", "dy", dy, DType::F32);
   check_shape("fake_quant_backward", "x", x, dy.shape());
@@ -79,7 +80,7 @@ void fake_quant_backward(Tensor& dx, const Tensor& dy, const Tensor& x, const st
   for (int64_t i = 0; i < x.numel(); ++i) pdx[i] = fake_quant_grad(pdy[i], px[i], params[(i / l.inner) % l.channels]);
 }
 
-void requantize_to_grid(Tensor& y, const Tensor& x, const QuantParams& in, float ratio, float acc_lo, float acc_hi,
+BMC_VECTOR_LOOPS void requantize_to_grid(Tensor& y, const Tensor& x, const QuantParams& in, float ratio, float acc_lo, float acc_hi,
                         float out_scale) {
   check_dtype("requantize_to_grid", "x", x, DType::F32);
   check_shape("requantize_to_grid", "y", y, x.shape());

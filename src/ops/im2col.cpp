@@ -6,9 +6,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/isa_target.h"
 #include "ops/pairs.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 namespace {
 
 // Moves `rows` rows of Q floats between a column matrix (rows of Q contiguous floats) and an image
@@ -97,7 +99,7 @@ namespace {
 // out[j * out_stride + i] = in[i * in_stride + j] for an 8 x 8 block: eight row loads, the
 // transpose in registers, eight row stores.
 void transpose8x8(float* __restrict out, int64_t out_stride, const float* __restrict in, int64_t in_stride) {
-#if defined(__AVX2__)
+#if BMC_ISA_AVX2
   __m256 r[8];
   for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * in_stride);
   __m256 t[8];
@@ -270,4 +272,5 @@ void col2im_pointwise(float* dx, const float* col, int64_t ld, const ConvGeometr
     }
 }
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

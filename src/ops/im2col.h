@@ -5,17 +5,11 @@
 
 #include <cstdint>
 
-namespace bmc::ops {
+#include "core/isa_target.h"
+#include "ops/conv_geometry.h"
 
-struct ConvGeometry {
-  int c, h, w;        // input channels and size
-  int r, s;           // filter size
-  int p, q;           // output size
-  int stride_h, stride_w, pad_h, pad_w;
-
-  int64_t col_rows() const { return int64_t{c} * r * s; }
-  int64_t col_cols() const { return int64_t{p} * q; }
-};
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 // x (C, H, W) copied into a zero-padded (C, H + 2 pad_h, W + 2 pad_w) image, in a buffer of the
 // calling thread (valid until its next call); x itself when there is no padding.
@@ -53,4 +47,5 @@ void col2im_add(float* dx, const float* col, int64_t ld, const ConvGeometry& g);
 // shortcut's input gradient: 3 in 4 pixels zero).
 void col2im_pointwise(float* dx, const float* col, int64_t ld, const ConvGeometry& g);
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

@@ -5,11 +5,13 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/isa_target.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 namespace {
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if BMC_ISA_AVX2
 
 constexpr int kLanes = 8;
 constexpr int kOutputBlock = 4;  // x 3 filter columns: 12 accumulators of the 16 registers
@@ -96,7 +98,7 @@ void filter_rows(float* partial, const float* xpad, const float* dy, int k, cons
 }  // namespace
 
 bool narrow_filter_gradient_fits(const ConvGeometry& g) {
-#if defined(__AVX2__) && defined(__FMA__)
+#if BMC_ISA_AVX2
   return g.stride_h == 1 && g.stride_w == 1 && g.s >= 1 && g.s <= 3;
 #else
   (void)g;
@@ -107,7 +109,7 @@ bool narrow_filter_gradient_fits(const ConvGeometry& g) {
 void accumulate_narrow_filter_gradient(float* partial, const float* xpad, const float* dy, int k,
                                        const ConvGeometry& g) {
   BMC_CHECK(narrow_filter_gradient_fits(g), "narrow filter gradient: not built for this geometry");
-#if defined(__AVX2__) && defined(__FMA__)
+#if BMC_ISA_AVX2
   switch (g.s) {
     case 1: return filter_rows<1>(partial, xpad, dy, k, g);
     case 2: return filter_rows<2>(partial, xpad, dy, k, g);
@@ -118,4 +120,5 @@ void accumulate_narrow_filter_gradient(float* partial, const float* xpad, const 
 #endif
 }
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

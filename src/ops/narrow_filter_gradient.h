@@ -7,8 +7,10 @@
 #pragma once
 
 #include "ops/im2col.h"
+#include "core/isa_target.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 // True when this build runs it for g: stride 1, at most 3 filter columns, AVX2 with FMA.
 bool narrow_filter_gradient_fits(const ConvGeometry& g);
@@ -18,4 +20,5 @@ bool narrow_filter_gradient_fits(const ConvGeometry& g);
 void accumulate_narrow_filter_gradient(float* partial, const float* xpad, const float* dy, int k,
                                        const ConvGeometry& g);
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

@@ -4,17 +4,19 @@
 // stride-2 loops into element-by-element moves.
 #pragma once
 
-#include <cstdint>
-#if defined(__AVX2__)
 #include <immintrin.h>
-#endif
 
-namespace bmc::ops {
+#include <cstdint>
+
+#include "core/isa_target.h"
+
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 // evens[m] = in[2m] for m < ceil(n / 2), odds[m] = in[2m + 1] for m < n / 2.
 inline void split_pairs(float* __restrict evens, float* __restrict odds, const float* __restrict in, int64_t n) {
   int64_t m = 0;
-#if defined(__AVX2__)
+#if BMC_ISA_AVX2
   for (; m + 8 <= n / 2; m += 8) {
     // The shuffles leave each 128-bit lane's evens (odds) in order; the permutation puts the
     // lanes' halves in order.
@@ -39,7 +41,7 @@ inline void split_pairs(float* __restrict evens, float* __restrict odds, const f
 // out[2m] = evens[m], out[2m + 1] = odds[m], for the n elements of out.
 inline void merge_pairs(float* __restrict out, const float* __restrict evens, const float* __restrict odds, int64_t n) {
   int64_t m = 0;
-#if defined(__AVX2__)
+#if BMC_ISA_AVX2
   for (; m + 8 <= n / 2; m += 8) {
     const __m256 e = _mm256_loadu_ps(evens + m), o = _mm256_loadu_ps(odds + m);
     // Pairs 0, 1 | 4, 5 and 2, 3 | 6, 7 of the lanes, then the lanes' halves in order.
@@ -60,4 +62,5 @@ inline void merge_pairs(float* __restrict out, const float* __restrict evens, co
   if (n % 2) out[n - 1] = evens[n / 2];
 }
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/isa_target.h"
 #include "ops/pairs.h"
 #include "ops/small_gemm.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 namespace {
 
@@ -96,4 +98,5 @@ void parity_input_gradient_image(float* dx, const float* dy, const ParityInputGr
     }
 }
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

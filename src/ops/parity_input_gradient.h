@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "ops/im2col.h"
+#include "core/isa_target.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 // True for 3x3, stride 2, padding 1 with output rows long enough that the dropped column costs
 // little. One image a product, even on 16x16 inputs (71 columns): three images stacked, their dy
@@ -41,4 +43,5 @@ ParityInputGradient parity_input_gradient(const float* w, int k, const ConvGeome
 // dx (C, H, W) of one image overwritten from its dy (K, P, Q).
 void parity_input_gradient_image(float* dx, const float* dy, const ParityInputGradient& pg);
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/vector_loops.h"
 #include "ops/check.h"
 
 namespace bmc::ops {
@@ -91,7 +92,7 @@ void max_pool_row(float* y_row, const float* plane, const PoolDims& d, int op, f
   std::copy(maxima, maxima + count, y_row + q_lo);
 }
 
-void max_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
+BMC_VECTOR_LOOPS void max_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
 #pragma omp parallel if (d.planes * d.in_plane() > 65536)
   {
     std::vector<float> maxima(static_cast<size_t>(d.q));
@@ -107,7 +108,7 @@ void max_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
 // The gradient of each output goes to the first window element equal to the pooled value (the
 // forward's argmax), accumulating where windows overlap. y is used so the choice matches the
 // forward even if a caller passes a y produced elsewhere (e.g. the GPU).
-void max_pool_backward_cpu(float* dx, const float* dy, const float* x, const float* y, const PoolDims& d) {
+BMC_VECTOR_LOOPS void max_pool_backward_cpu(float* dx, const float* dy, const float* x, const float* y, const PoolDims& d) {
 #pragma omp parallel for schedule(static) if (d.planes * d.in_plane() > 65536)
   for (int64_t pl = 0; pl < d.planes; ++pl) {
     const float* xp = x + pl * d.in_plane();
@@ -127,7 +128,7 @@ void max_pool_backward_cpu(float* dx, const float* dy, const float* x, const flo
 
 // count_include_pad: the divisor is the full kernel area (floor-mode windows never extend past
 // the padding, so this equals PyTorch's clipped-to-padded-input count).
-void avg_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
+BMC_VECTOR_LOOPS void avg_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
   const float area = static_cast<float>(d.k.kernel_h * d.k.kernel_w);
 #pragma omp parallel for schedule(static) if (d.planes * d.in_plane() > 65536)
   for (int64_t pl = 0; pl < d.planes; ++pl) {
@@ -144,7 +145,7 @@ void avg_pool_forward_cpu(float* y, const float* x, const PoolDims& d) {
   }
 }
 
-void avg_pool_backward_cpu(float* dx, const float* dy, const PoolDims& d) {
+BMC_VECTOR_LOOPS void avg_pool_backward_cpu(float* dx, const float* dy, const PoolDims& d) {
   const float area = static_cast<float>(d.k.kernel_h * d.k.kernel_w);
 #pragma omp parallel for schedule(static) if (d.planes * d.in_plane() > 65536)
   for (int64_t pl = 0; pl < d.planes; ++pl) {
@@ -161,7 +162,7 @@ void avg_pool_backward_cpu(float* dx, const float* dy, const PoolDims& d) {
   }
 }
 
-void global_avg_pool_forward_cpu(float* y, const float* x, int64_t planes, int64_t plane) {
+BMC_VECTOR_LOOPS void global_avg_pool_forward_cpu(float* y, const float* x, int64_t planes, int64_t plane) {
 #pragma omp parallel for schedule(static) if (planes * plane > 65536)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float* xp = x + pl * plane;
@@ -171,7 +172,7 @@ void global_avg_pool_forward_cpu(float* y, const float* x, int64_t planes, int64
   }
 }
 
-void global_avg_pool_backward_cpu(float* dx, const float* dy, int64_t planes, int64_t plane) {
+BMC_VECTOR_LOOPS void global_avg_pool_backward_cpu(float* dx, const float* dy, int64_t planes, int64_t plane) {
 #pragma omp parallel for schedule(static) if (planes * plane > 65536)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float g = dy[pl] / static_cast<float>(plane);

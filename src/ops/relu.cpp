@@ -4,6 +4,7 @@
 #include "ops/relu_cuda.h"
 #endif
 
+#include "core/vector_loops.h"
 #include "kernels/activation.cuh"
 #include "ops/check.h"
 
@@ -11,12 +12,12 @@ namespace bmc::ops {
 
 namespace {
 
-void relu_forward_cpu(float* y, const float* x, int64_t n) {
+BMC_VECTOR_LOOPS void relu_forward_cpu(float* y, const float* x, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) y[i] = relu(x[i]);
 }
 
-void relu_backward_cpu(float* dx, const float* dy, const float* y, int64_t n) {
+BMC_VECTOR_LOOPS void relu_backward_cpu(float* dx, const float* dy, const float* y, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) dx[i] = relu_grad(dy[i], y[i]);
 }

@@ -4,6 +4,7 @@
 #include "ops/sgd_cuda.h"
 #endif
 
+#include "core/vector_loops.h"
 #include "ops/check.h"
 
 namespace bmc::ops {
@@ -16,7 +17,7 @@ void check_hyper(const char* op, const SgdHyper& hyper) {
 
 }  // namespace
 
-void masked_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper) {
+BMC_VECTOR_LOOPS void masked_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, const SgdHyper& hyper) {
   check_dtype("masked_sgd_step", "w", w, DType::F32);
   check_shape("masked_sgd_step", "m", m, w.shape());
   check_shape("masked_sgd_step", "g", g, w.shape());
@@ -34,7 +35,7 @@ void masked_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const Tensor& mask, 
   for (int64_t i = 0; i < n; ++i) masked_sgd_update(pw[i], pm[i], pg[i], pk[i], h);
 }
 
-void clamped_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const SgdHyper& hyper, float lo, float hi) {
+BMC_VECTOR_LOOPS void clamped_sgd_step(Tensor& w, Tensor& m, const Tensor& g, const SgdHyper& hyper, float lo, float hi) {
   check_dtype("clamped_sgd_step", "w", w, DType::F32);
   check_shape("clamped_sgd_step", "m", m, w.shape());
   check_shape("clamped_sgd_step", "g", g, w.shape());

@@ -8,12 +8,15 @@
 #include <cstring>
 #include <vector>
 
-namespace bmc::ops {
+#include "core/isa_target.h"
+
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 namespace {
 
 // One SIMD vector of floats and the operations the tile needs. A Mask selects the valid lanes of
 // the last vector of a row (the rest load as 0 and are not stored).
-#if defined(__AVX512F__)
+#if BMC_ISA_AVX512
 constexpr int kLanes = 16;
 using Vec = __m512;
 using Mask = __mmask16;
@@ -26,7 +29,7 @@ Vec vload(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
 void vstore(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 void vstore(float* p, Vec v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
 Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif BMC_ISA_AVX2
 constexpr int kLanes = 8;
 using Vec = __m256;
 using Mask = __m256i;
@@ -62,9 +65,9 @@ constexpr int kTileVectors = 3;
 // (4 or 8 loads of the same vector per step), and the loads, not the multiply-adds, bound the
 // tile (AVX2: 54 against 77 GFLOP/s per core on data in L1).
 inline void keep_in_register(Vec& v) {
-#if defined(__GNUC__) && defined(__AVX512F__)
+#if BMC_ISA_AVX512
   asm("" : "+v"(v));
-#elif defined(__GNUC__) && defined(__AVX2__)
+#elif BMC_ISA_AVX2
   asm("" : "+x"(v));
 #else
   (void)v;
@@ -139,7 +142,7 @@ void tile(int64_t k, const float* panel, Rows rows_of_b, float* c, int64_t ldc, 
 // A panel's rows in tiles of kTileRows: all 8 with AVX-512's 32 vector registers (24
 // accumulators), 4 with AVX2's 16 (12 accumulators, 3 of B and the broadcast; 8 rows would spill
 // the accumulators to the stack on every multiply-add). Each element of C keeps its own chain.
-#if defined(__AVX512F__)
+#if BMC_ISA_AVX512
 constexpr int kTileRows = 8;
 #else
 constexpr int kTileRows = 4;
@@ -279,4 +282,5 @@ void small_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a_panels, con
 
 const char* small_gemm_isa() { return kIsa; }
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

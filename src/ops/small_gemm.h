@@ -13,8 +13,10 @@
 
 #include <cstdint>
 #include <vector>
+#include "core/isa_target.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 constexpr int kGemmPanelRows = 8;
 
@@ -37,4 +39,5 @@ void small_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a_panels, con
 // The vector instructions small_gemm was built for: "avx512", "avx2" or "scalar".
 const char* small_gemm_isa();
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

@@ -1,18 +1,18 @@
 #include "ops/winograd.h"
 
-#include <algorithm>
-#if defined(__AVX2__)
 #include <immintrin.h>
-#endif
+
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
 #include "core/error.h"
-
+#include "core/isa_target.h"
 #include "ops/pairs.h"
 #include "ops/small_gemm.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 namespace {
 
@@ -48,7 +48,7 @@ struct Tiles {
 // halves put in order.
 void split_phases_4(float* const out[4], const float* q, int64_t n) {
   int64_t m = 0;
-#if defined(__AVX2__)
+#if BMC_ISA_AVX2
   const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
   for (; m + 8 <= n; m += 8) {
     const __m256 a0 = _mm256_loadu_ps(q + 4 * m), a1 = _mm256_loadu_ps(q + 4 * m + 8);
@@ -66,7 +66,7 @@ void split_phases_4(float* const out[4], const float* q, int64_t n) {
 
 void merge_phases_4(float* q, const float* const in[4], int64_t n) {
   int64_t m = 0;
-#if defined(__AVX2__)
+#if BMC_ISA_AVX2
   const __m256i order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
   for (; m + 8 <= n; m += 8) {
     __m256 c[4];
@@ -605,4 +605,5 @@ void winograd_filter_gradient_finish(float* dw, const float* du, int c, int k) {
     }
 }
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "ops/im2col.h"
+#include "core/isa_target.h"
 
-namespace bmc::ops {
+BMC_ISA_BEGIN
+namespace bmc::ops::BMC_ISA_NS {
 
 // The filter transformed and packed for small_gemm: (tile + 2)^2 matrices U_xi (K, C), each in
 // panels, for tiles of tile x tile outputs (2 or 4).
@@ -72,4 +74,5 @@ void winograd_filter_gradient_accumulate(float* du, const float* x, const float*
 // dw (K, C, 3, 3) += G^T dU G.
 void winograd_filter_gradient_finish(float* dw, const float* du, int c, int k);
 
-}  // namespace bmc::ops
+}  // namespace bmc::ops::BMC_ISA_NS
+BMC_ISA_END

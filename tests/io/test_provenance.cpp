@@ -26,7 +26,7 @@ TEST(Provenance, ARunDirectoryRecordsWhatMadeItAndLaterReopenings) {
   }
   nlohmann::json p = io::read_json_file(path);
   for (const char* key : {"bmc_version", "git_commit", "git_dirty", "compiler", "build_flags", "blas", "cpu_model",
-                          "cpu_isa", "build_isa", "gpus", "threads", "cudnn", "cublas"})
+                          "cpu_isa", "kernel_isa", "gpus", "threads", "cudnn", "cublas"})
     EXPECT_TRUE(p.contains(key)) << key;
   EXPECT_GE(p.at("threads").get<int>(), 1);
   EXPECT_TRUE(io::provenance_differences(p, io::provenance()).empty());

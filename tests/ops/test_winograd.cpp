@@ -11,9 +11,13 @@
 
 #include "ops/winograd.h"
 #include "tests/support/compare.h"
+#include "tests/support/isa_test.h"
 
 namespace bmc {
 namespace {
+
+namespace isa = ops::BMC_ISA_NS;
+class BMC_ISA_SUITE(Winograd) : public test::BMC_ISA_NS::IsaKernelTest<> {};
 
 struct Case {
   int n, c, k, h, w;
@@ -45,9 +49,9 @@ void direct(std::vector<double>& y, std::vector<double>& scale, const std::vecto
         }
 }
 
-class WinogradTile : public ::testing::TestWithParam<int> {};
+class BMC_ISA_SUITE(WinogradTile) : public test::BMC_ISA_NS::IsaKernelTest<::testing::TestWithParam<int>> {};
 
-TEST_P(WinogradTile, MatchesDirectConvolutionWithinRounding) {
+TEST_P(BMC_ISA_SUITE(WinogradTile), MatchesDirectConvolutionWithinRounding) {
   const int tile = GetParam();
   const Case cases[] = {{1, 1, 1, 1, 1},     {2, 3, 5, 5, 7},     {3, 16, 16, 8, 8},  {1, 5, 9, 32, 33},
                         {2, 64, 64, 32, 32}, {4, 32, 24, 16, 16}, {1, 7, 3, 2, 9},    {2, 16, 16, 32, 32},
@@ -60,8 +64,8 @@ TEST_P(WinogradTile, MatchesDirectConvolutionWithinRounding) {
     std::vector<double> expected, scale;
     direct(expected, scale, xv, wv, s);
     std::vector<float> y(expected.size(), std::nanf(""));
-    const ops::WinogradFilter f = ops::winograd_filter(wv.data(), s.k, s.c, tile);
-    ops::winograd_convolve(y.data(), xv.data(), s.n, f, s.h, s.w);
+    const isa::WinogradFilter f = isa::winograd_filter(wv.data(), s.k, s.c, tile);
+    isa::winograd_convolve(y.data(), xv.data(), s.n, f, s.h, s.w);
     double worst = 0;
     for (size_t i = 0; i < y.size(); ++i) worst = std::max(worst, std::fabs(y[i] - expected[i]) / std::max(1.0, scale[i]));
     // Direct float convolution errs by about 1e-7 of the scale; the transforms add a few roundings
@@ -73,22 +77,24 @@ TEST_P(WinogradTile, MatchesDirectConvolutionWithinRounding) {
   std::printf("F(%dx%d, 3x3): worst error %.3g of sum |w x|\n", tile, tile, worst_of_all);
 }
 
-TEST_P(WinogradTile, ImagesPerCallDoNotChangeTheBits) {
+TEST_P(BMC_ISA_SUITE(WinogradTile), ImagesPerCallDoNotChangeTheBits) {
   for (const Case& s : {Case{5, 16, 16, 32, 32}, Case{5, 64, 64, 8, 8}, Case{5, 3, 5, 7, 5}}) {
     const Tensor x = test::random_uniform({s.n, s.c, s.h, s.w}, 3);
     const Tensor w = test::random_uniform({s.k, s.c, 3, 3}, 4);
     const std::vector<float> xv = x.to_vector<float>(), wv = w.to_vector<float>();
-    const ops::WinogradFilter f = ops::winograd_filter(wv.data(), s.k, s.c, GetParam());
+    const isa::WinogradFilter f = isa::winograd_filter(wv.data(), s.k, s.c, GetParam());
     const size_t out_image = static_cast<size_t>(s.k) * s.h * s.w, in_image = static_cast<size_t>(s.c) * s.h * s.w;
     std::vector<float> together(out_image * s.n), alone(out_image * s.n);
-    ops::winograd_convolve(together.data(), xv.data(), s.n, f, s.h, s.w);
+    isa::winograd_convolve(together.data(), xv.data(), s.n, f, s.h, s.w);
     for (int n = 0; n < s.n; ++n)
-      ops::winograd_convolve(alone.data() + n * out_image, xv.data() + n * in_image, 1, f, s.h, s.w);
+      isa::winograd_convolve(alone.data() + n * out_image, xv.data() + n * in_image, 1, f, s.h, s.w);
     EXPECT_EQ(together, alone) << s.c << "x" << s.h;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiles, WinogradTile, ::testing::Values(2, 4));
+// (Through a macro of our own, so that the suite's name is expanded before gtest pastes it.)
+#define BMC_INSTANTIATE_TILES(suite) INSTANTIATE_TEST_SUITE_P(Tiles, suite, ::testing::Values(2, 4))
+BMC_INSTANTIATE_TILES(BMC_ISA_SUITE(WinogradTile));
 
 // dw (k, c, 3, 3) of the 3x3 convolution with padding 1, in double, and sum |dy x| per tap.
 void direct_filter_gradient(std::vector<double>& dw, std::vector<double>& scale, const std::vector<float>& x,
@@ -118,7 +124,7 @@ void direct_filter_gradient(std::vector<double>& dw, std::vector<double>& scale,
 
 // The filter gradient in F(2x2, 3x3)'s domain: odd sizes (half tiles on the last row and
 // column), batch 1, output channels off the panel height, several GEMM batches in one call.
-TEST(Winograd, FilterGradientMatchesTheDirectSumWithinRounding) {
+TEST_F(BMC_ISA_SUITE(Winograd), FilterGradientMatchesTheDirectSumWithinRounding) {
   const Case cases[] = {{1, 16, 16, 8, 8}, {3, 16, 17, 7, 9}, {2, 33, 24, 5, 6}, {1, 16, 40, 1, 3},
                         {9, 32, 32, 16, 16}, {2, 20, 16, 11, 13}};
   double worst_of_all = 0;
@@ -128,10 +134,10 @@ TEST(Winograd, FilterGradientMatchesTheDirectSumWithinRounding) {
     const std::vector<float> xv = x.to_vector<float>(), dyv = dy.to_vector<float>();
     std::vector<double> expected, scale;
     direct_filter_gradient(expected, scale, xv, dyv, s);
-    std::vector<float> du(static_cast<size_t>(ops::winograd_filter_gradient_size(s.c, s.k)), 0.0f);
-    ops::winograd_filter_gradient_accumulate(du.data(), xv.data(), dyv.data(), s.n, s.c, s.k, s.h, s.w);
+    std::vector<float> du(static_cast<size_t>(isa::winograd_filter_gradient_size(s.c, s.k)), 0.0f);
+    isa::winograd_filter_gradient_accumulate(du.data(), xv.data(), dyv.data(), s.n, s.c, s.k, s.h, s.w);
     std::vector<float> dw(expected.size(), 0.25f);  // accumulated into
-    ops::winograd_filter_gradient_finish(dw.data(), du.data(), s.c, s.k);
+    isa::winograd_filter_gradient_finish(dw.data(), du.data(), s.c, s.k);
     double worst = 0;
     for (size_t i = 0; i < dw.size(); ++i)
       worst = std::max(worst, std::fabs(dw[i] - 0.25 - expected[i]) / std::max(1.0, scale[i]));
@@ -144,34 +150,34 @@ TEST(Winograd, FilterGradientMatchesTheDirectSumWithinRounding) {
   std::printf("F(2x2, 3x3) filter gradient: worst error %.3g of sum |dy x|\n", worst_of_all);
 }
 
-TEST(Winograd, FilterGradientTakesSixteenChannelsAndStrideOne) {
+TEST_F(BMC_ISA_SUITE(Winograd), FilterGradientTakesSixteenChannelsAndStrideOne) {
   const ops::ConvGeometry resnet{16, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1};
-  EXPECT_TRUE(ops::winograd_filter_gradient_fits(resnet, 16));
-  EXPECT_FALSE(ops::winograd_filter_gradient_fits(resnet, 8));
+  EXPECT_TRUE(isa::winograd_filter_gradient_fits(resnet, 16));
+  EXPECT_FALSE(isa::winograd_filter_gradient_fits(resnet, 8));
   const ops::ConvGeometry stem{3, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1};
-  EXPECT_FALSE(ops::winograd_filter_gradient_fits(stem, 16));
+  EXPECT_FALSE(isa::winograd_filter_gradient_fits(stem, 16));
   ops::ConvGeometry strided{16, 32, 32, 3, 3, 16, 16, 2, 2, 1, 1};
-  EXPECT_FALSE(ops::winograd_filter_gradient_fits(strided, 32));
+  EXPECT_FALSE(isa::winograd_filter_gradient_fits(strided, 32));
 }
 
-TEST(Winograd, TilesOnlyThreeByThreeStrideOnePaddingOne) {
+TEST_F(BMC_ISA_SUITE(Winograd), TilesOnlyThreeByThreeStrideOnePaddingOne) {
   const ops::ConvGeometry resnet{32, 16, 16, 3, 3, 16, 16, 1, 1, 1, 1};
-  EXPECT_EQ(ops::winograd_tile(resnet, 32), 2);
+  EXPECT_EQ(isa::winograd_tile(resnet, 32), 2);
   const ops::ConvGeometry stage1{16, 32, 32, 3, 3, 32, 32, 1, 1, 1, 1};
-  EXPECT_EQ(ops::winograd_tile(stage1, 16), 4);  // 16 channels on 32-wide rows: 4x4 tiles
+  EXPECT_EQ(isa::winograd_tile(stage1, 16), 4);  // 16 channels on 32-wide rows: 4x4 tiles
   const ops::ConvGeometry narrow{16, 16, 16, 3, 3, 16, 16, 1, 1, 1, 1};
-  EXPECT_EQ(ops::winograd_tile(narrow, 16), 0);  // 16 channels on short rows: direct
-  EXPECT_EQ(ops::winograd_tile(stage1, 8), 0);
+  EXPECT_EQ(isa::winograd_tile(narrow, 16), 0);  // 16 channels on short rows: direct
+  EXPECT_EQ(isa::winograd_tile(stage1, 8), 0);
   ops::ConvGeometry strided = resnet;
   strided.stride_h = strided.stride_w = 2;
-  EXPECT_EQ(ops::winograd_tile(strided, 32), 0);
+  EXPECT_EQ(isa::winograd_tile(strided, 32), 0);
   ops::ConvGeometry unpadded = resnet;
   unpadded.pad_h = unpadded.pad_w = 0;
-  EXPECT_EQ(ops::winograd_tile(unpadded, 32), 0);
+  EXPECT_EQ(isa::winograd_tile(unpadded, 32), 0);
   const ops::ConvGeometry wide{512, 7, 7, 3, 3, 7, 7, 1, 1, 1, 1};
-  EXPECT_EQ(ops::winograd_tile(wide, 512), 0);  // one GEMM would cover too few tiles
+  EXPECT_EQ(isa::winograd_tile(wide, 512), 0);  // one GEMM would cover too few tiles
   const ops::ConvGeometry imagenet{64, 56, 56, 3, 3, 56, 56, 1, 1, 1, 1};
-  EXPECT_EQ(ops::winograd_tile(imagenet, 64), 2);  // 4x4's 36 positions would cover too few
+  EXPECT_EQ(isa::winograd_tile(imagenet, 64), 2);  // 4x4's 36 positions would cover too few
 }
 
 }  // namespace

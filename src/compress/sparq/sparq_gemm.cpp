@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/vector_loops.h"
 #include "kernels/sparq.cuh"
 
 namespace bmc::compress {
@@ -47,7 +48,7 @@ int pattern_of(int lo, int hi) {
 }
 
 // Rows of A transformed by `mode` into `out` (k_out columns per row).
-void transform_rows(const uint8_t* a, int64_t rows, int64_t k, SparqMode mode, const PairLuts& luts, uint8_t* out) {
+BMC_VECTOR_LOOPS void transform_rows(const uint8_t* a, int64_t rows, int64_t k, SparqMode mode, const PairLuts& luts, uint8_t* out) {
   switch (mode) {
     case SparqMode::Exact: std::copy(a, a + rows * k, out); return;
     case SparqMode::Window:
@@ -83,7 +84,7 @@ void transform_rows(const uint8_t* a, int64_t rows, int64_t k, SparqMode mode, c
 }
 
 // Each weight group's codes at the slots of its pattern (the first two non-zero positions).
-std::vector<int8_t> expand_stc_weights(const int8_t* b, int64_t o, int64_t k) {
+BMC_VECTOR_LOOPS std::vector<int8_t> expand_stc_weights(const int8_t* b, int64_t o, int64_t k) {
   const int64_t groups = (k + 3) / 4;
   std::vector<int8_t> out(static_cast<size_t>(o * groups * kStcSlots), 0);
   for (int64_t j = 0; j < o; ++j)
@@ -203,7 +204,7 @@ void sparq_gemm(const uint8_t* a, const int8_t* b, int32_t* c, int64_t m, int64_
   }
 }
 
-std::vector<uint8_t> act_codes_nhwc(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, float step, int bits) {
+BMC_VECTOR_LOOPS std::vector<uint8_t> act_codes_nhwc(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, float step, int bits) {
   std::vector<uint8_t> out(static_cast<size_t>(n * c * h * w));
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t img = 0; img < n; ++img)
@@ -215,7 +216,7 @@ std::vector<uint8_t> act_codes_nhwc(const float* x, int64_t n, int64_t c, int64_
   return out;
 }
 
-std::vector<uint8_t> im2col_tap_major(const uint8_t* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh,
+BMC_VECTOR_LOOPS std::vector<uint8_t> im2col_tap_major(const uint8_t* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t kh,
                                       int64_t kw, const ops::Conv2dParams& p, int64_t& oh, int64_t& ow) {
   oh = (h + 2 * p.pad_h - kh) / p.stride_h + 1;
   ow = (w + 2 * p.pad_w - kw) / p.stride_w + 1;
