@@ -6,13 +6,14 @@
 // the process starts: the widest this CPU and its OS run, or a narrower one named by BMC_ISA
 // (generic, avx2 or avx512). The rest of the library is built for the baseline (x86-64-v2 on
 // x86), so one binary runs on every machine and at full width on AVX2 and AVX-512 ones.
-//   generic  the baseline: SSE4.2 vectors where the compiler finds them, scalar kernels
+//   generic  the baseline: SSE4.2 vectors (the GEMM multiplies, then adds: no FMA)
 //   avx2     x86-64-v3: AVX2, FMA, BMI2 (4-row x 24-column GEMM tiles)
 //   avx512   x86-64-v4: AVX-512 F/BW/CD/DQ/VL (8-row x 48-column GEMM tiles)
-// The sets give the same bits (every kernel does the same roundings in the same order at any
-// vector width, tests/core/test_cpu_isa.cpp), except the filter gradient of layers with under 16
-// taps per filter row (the CIFAR stem): AVX2 and AVX-512 sum it in registers, the generic kernels
-// by GEMM, in another order.
+// AVX2 and AVX-512 give the same bits: every kernel does the same roundings in the same order at
+// either width. The generic kernels round each product before adding it (a CPU without AVX2
+// rarely has FMA, and FMA in software costs 50 times the vector loop), and sum the filter
+// gradient of layers with under 16 taps per filter row (the CIFAR stem) by GEMM instead of in
+// registers; they agree with the others within rounding (tests/core/test_cpu_isa.cpp).
 #pragma once
 
 namespace bmc {

@@ -42,6 +42,29 @@ Vec vload(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
 void vstore(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 void vstore(float* p, Vec v, Mask m) { _mm256_maskstore_ps(p, m, v); }
 Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+#elif BMC_ISA_X86
+// The x86-64-v2 baseline: SSE vectors, and no fused multiply-add (std::fma would be a call per
+// multiply-add, 50 times slower), so each product is rounded before its addition.
+constexpr int kLanes = 4;
+using Vec = __m128;
+using Mask = int;  // the valid lanes, counted
+constexpr const char* kIsa = "sse";
+Mask lanes_mask(int valid) { return valid; }
+Vec vzero() { return _mm_setzero_ps(); }
+Vec vbroadcast(const float* p) { return _mm_set1_ps(*p); }
+Vec vload(const float* p) { return _mm_loadu_ps(p); }
+Vec vload(const float* p, Mask valid) {
+  alignas(16) float lanes[kLanes] = {};
+  for (int i = 0; i < valid; ++i) lanes[i] = p[i];
+  return _mm_load_ps(lanes);
+}
+void vstore(float* p, Vec v) { _mm_storeu_ps(p, v); }
+void vstore(float* p, Vec v, Mask valid) {
+  alignas(16) float lanes[kLanes];
+  _mm_store_ps(lanes, v);
+  for (int i = 0; i < valid; ++i) p[i] = lanes[i];
+}
+Vec vfma(Vec a, Vec b, Vec c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
 #else
 constexpr int kLanes = 1;
 using Vec = float;
@@ -67,7 +90,7 @@ constexpr int kTileVectors = 3;
 inline void keep_in_register(Vec& v) {
 #if BMC_ISA_AVX512
   asm("" : "+v"(v));
-#elif BMC_ISA_AVX2
+#elif BMC_ISA_X86
   asm("" : "+x"(v));
 #else
   (void)v;

@@ -3,12 +3,13 @@
 // with A packed once per call into panels of 8 rows (the filter) and B row-major with contiguous
 // rows (an im2col matrix, or the image itself for 1x1 convolutions). M (output channels, or
 // filter taps) is small and N (pixels) long, where OpenBLAS spends as much time packing as
-// multiplying. Tiles of 8 rows (AVX-512) or 4 rows (AVX2, whose 16 registers would spill 24
-// accumulators) x 3 vectors of columns accumulate in registers with fused multiply-adds; the
-// vectors are AVX-512 or AVX2 as the build targets (-march), scalar otherwise. Long inner
-// dimensions run in blocks that fit in L1. Every element of C is the same chain of fused multiply-adds over k = 0..K-1 (each
-// exactly rounded), whatever the tile, the tail or the instruction set: results do not depend on
-// M, N, threading or the machine's vector width.
+// multiplying. Tiles of 8 rows (AVX-512) or 4 rows (AVX2 and SSE, whose 16 registers would spill
+// 24 accumulators) x 3 vectors of columns accumulate in registers; the vectors are those of the
+// copy's instruction set (core/cpu_isa.h): AVX-512 or AVX2 with fused multiply-adds, SSE on the
+// x86 baseline with a multiply and an add, scalar fused multiply-adds elsewhere. Long inner
+// dimensions run in blocks that fit in L1. Every element of C is the same chain of multiply-adds
+// over k = 0..K-1, whatever the tile or the tail: results do not depend on M, N or threading, and
+// the AVX2 and AVX-512 copies give the same bits (the SSE one rounds each product first).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,7 @@ void small_gemm(int64_t m, int64_t n, int64_t k, const float* a_panels, const fl
 void small_gemm_rows(int64_t m, int64_t n, int64_t k, const float* a_panels, const float* b,
                      const int64_t* row_offsets, float* c, int64_t ldc, bool accumulate);
 
-// The vector instructions small_gemm was built for: "avx512", "avx2" or "scalar".
+// The vector instructions small_gemm was built for: "avx512", "avx2", "sse" or "scalar".
 const char* small_gemm_isa();
 
 }  // namespace bmc::ops::BMC_ISA_NS
